@@ -1,0 +1,1 @@
+"""fivelink package."""

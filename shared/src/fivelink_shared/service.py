@@ -1,0 +1,109 @@
+"""The common shape of a fivelink service: FastAPI + FastStream broker + store + /metrics.
+
+``ServiceRuntime`` owns the clients; ``create_app`` wires lifespan (connect on start, drain and
+close on shutdown), ``/healthz``, ``/metrics`` and ``/asyncapi.json``; ``serve`` runs uvicorn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from prometheus_client import CollectorRegistry, make_asgi_app
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from fivelink_shared import logs
+from fivelink_shared.kafka import make_broker
+from fivelink_shared.mongo import Document, make_client, ping
+from fivelink_shared.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ServiceRuntime:
+    """Clients one service process uses, built from settings (never at import time)."""
+
+    name: str
+    settings: CommonSettings
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    broker: KafkaBroker = field(init=False)
+    mongo: AsyncMongoClient[Document] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.broker = make_broker(self.settings, self.registry, self.name)
+        self.mongo = make_client(self.settings.mongo_url)
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        return self.mongo[self.settings.database(self.name)]
+
+
+def create_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    on_start: Hook | None = None,
+    on_stop: Hook | None = None,
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    """A FastAPI app that starts the broker and the store with the process and stops them."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if on_start:
+            await on_start()
+        await runtime.broker.start()
+        log.info("started", extra={"service": runtime.name})
+        try:
+            yield
+        finally:
+            log.info("stopping: draining consumers")
+            await runtime.broker.stop()
+            if on_stop:
+                await on_stop()
+            await runtime.mongo.close()
+
+    app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
+    app.mount("/metrics", make_asgi_app(registry=runtime.registry))
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness and readiness")
+    async def healthz() -> JSONResponse:
+        store_ok = await ping(runtime.db)
+        kafka_ok = runtime.broker.running if hasattr(runtime.broker, "running") else True
+        ok = store_ok and bool(kafka_ok)
+        return JSONResponse(
+            {"service": runtime.name, "store": store_ok, "kafka": bool(kafka_ok)},
+            status_code=200 if ok else 503,
+        )
+
+    @app.get("/asyncapi.json", tags=["ops"], summary="AsyncAPI document of the Kafka side")
+    async def asyncapi() -> JSONResponse:
+        spec = AsyncAPI(runtime.broker, title=f"{title} events", version="1.0.0")
+        return JSONResponse(spec.to_jsonable())
+
+    return app
+
+
+def serve(service: str, app_factory: Callable[[], FastAPI], default_port: int) -> None:
+    """Entry point: ``python -m fivelink_<service> --port N``; SIGTERM shuts down gracefully."""
+    parser = argparse.ArgumentParser(prog=f"fivelink-{service}")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=default_port)
+    args = parser.parse_args()
+    settings = CommonSettings()
+    logs.configure(service, settings.log_level)
+    uvicorn.run(app_factory(), host=args.host, port=args.port, log_config=None,
+                timeout_graceful_shutdown=10)
