@@ -1,0 +1,1 @@
+"""Versioned discovery rules data files (see docs/discovery.md)."""
