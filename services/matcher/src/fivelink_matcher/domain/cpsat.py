@@ -1,0 +1,168 @@
+"""CP-SAT for the sub-problem with side constraints (workers, bundles, caseload caps).
+
+One model builder feeds two back-ends: CP-SAT (integer) and GLOP (its LP relaxation, for the
+upper bound that solution quality is measured against).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from .alloc import Alloc
+from .prepare import Prepared
+
+
+class Backend(Protocol):
+    def var(self, ub: int, name: str) -> Any: ...
+    def linear(self, vs: list[Any], cs: list[int], lb: int, ub: int) -> None: ...
+    def maximize(self, vs: list[Any], cs: list[int]) -> None: ...
+
+
+def build(p: Prepared, lines: list[int], resources: list[int], m: Backend) -> dict[int, Any]:
+    """Add the matching model for `lines` and `resources` to `m`; return the pair variables."""
+    # Data: the pairs of these lines, grouped by line, resource and worker.
+    pair_ids = [k for i in lines for k in p.line_pairs[i]]
+    by_res: dict[int, list[int]] = defaultdict(list)
+    by_worker: dict[str, list[int]] = defaultdict(list)
+    for k in pair_ids:
+        j = p.pairs[k].res
+        by_res[j].append(k)
+        if p.worker[j]:
+            by_worker[p.worker[j]].append(k)
+    line_set = set(lines)
+
+    # Variables: units on each pair (0/1 for a visit), a 0/1 per bundle, fair-share coverage.
+    x = {k: m.var(p.pairs[k].ub, f"x{k}") for k in pair_ids}
+    bundles = sorted(b for b, ms in p.bundles.items() if line_set & set(ms))
+    y = {b: m.var(1, f"b_{b}") for b in bundles}
+    groups = sorted({p.group_of[i] for i in lines if i in p.group_of})
+    f = {g: m.var(p.groups[g].share, f"f{g}") for g in groups}
+
+    # Constraints: a visit line gets at most one worker; a money/goods line at most its need.
+    for i in lines:
+        ks = p.line_pairs[i]
+        if ks and p.lines[i].bundle is None:
+            m.linear([x[k] for k in ks], [1] * len(ks), 0, p.need[i])
+
+    # Constraints: a bundle is served in full or not at all (a line with no pair forces none).
+    for b in bundles:
+        for i in p.bundles[b]:
+            ks = p.line_pairs[i] if i in line_set else []
+            m.linear([x[k] for k in ks] + [y[b]], [1] * len(ks) + [-p.need[i]], 0, 0)
+
+    # Constraints: a resource gives at most its stock, budget or worker hours.
+    for j in sorted(by_res):
+        ks = by_res[j]
+        if p.worker[j]:
+            m.linear([x[k] for k in ks], [p.hours[p.pairs[k].line] for k in ks], 0, p.cap[j])
+        else:
+            m.linear([x[k] for k in ks], [1] * len(ks), 0, p.cap[j])
+
+    # Constraints: a worker takes at most their caseload cap of lines (over all their offers).
+    for w in sorted(by_worker):
+        ks = by_worker[w]
+        if p.caseload[w] < len(ks):
+            m.linear([x[k] for k in ks], [1] * len(ks), 0, p.caseload[w])
+
+    # Constraints: fair-share coverage counts only units actually given in the community.
+    for g in groups:
+        ks = [k for i in p.groups[g].lines if i in line_set for k in p.line_pairs[i]]
+        m.linear([f[g]] + [x[k] for k in ks], [1] + [-1] * len(ks), -(10**15), 0)
+
+    # Objective: pair scores (priority, travel, continuity, churn) plus the fairness bonus.
+    m.maximize(
+        [x[k] for k in pair_ids] + [f[g] for g in groups],
+        [p.pairs[k].coef for k in pair_ids] + [p.groups[g].bonus for g in groups],
+    )
+    return x
+
+
+class _CpBackend:
+    def __init__(self) -> None:
+        self.model = cp_model.CpModel()
+
+    def var(self, ub: int, name: str) -> Any:
+        return self.model.new_int_var(0, ub, name)
+
+    def linear(self, vs: list[Any], cs: list[int], lb: int, ub: int) -> None:
+        self.model.add_linear_constraint(cp_model.LinearExpr.weighted_sum(vs, cs), lb, ub)
+
+    def maximize(self, vs: list[Any], cs: list[int]) -> None:
+        self.model.maximize(cp_model.LinearExpr.weighted_sum(vs, cs))
+
+
+class _LpBackend:
+    def __init__(self) -> None:
+        solver = pywraplp.Solver.CreateSolver("GLOP")
+        assert solver is not None
+        self.solver = solver
+
+    def var(self, ub: int, name: str) -> Any:
+        return self.solver.NumVar(0.0, float(ub), name)
+
+    def linear(self, vs: list[Any], cs: list[int], lb: int, ub: int) -> None:
+        ct = self.solver.Constraint(float(lb), float(ub))
+        for v, c in zip(vs, cs, strict=True):
+            ct.SetCoefficient(v, float(c))
+
+    def maximize(self, vs: list[Any], cs: list[int]) -> None:
+        obj = self.solver.Objective()
+        for v, c in zip(vs, cs, strict=True):
+            obj.SetCoefficient(v, float(c))
+        obj.SetMaximization()
+
+
+@dataclass(frozen=True, slots=True)
+class CpResult:
+    alloc: Alloc | None  # None when CP-SAT found no solution in time
+    bound: float | None  # CP-SAT's best bound on the objective
+    status: str
+
+
+def solve_cp(
+    p: Prepared,
+    lines: list[int],
+    resources: list[int],
+    hint: Alloc,
+    time_limit_s: float,
+) -> CpResult:
+    """Solve the side-constrained sub-problem with CP-SAT, warm-started from `hint`."""
+    if not lines:
+        return CpResult({}, 0.0, "OPTIMAL")
+    be = _CpBackend()
+    x = build(p, lines, resources, be)
+    for k, v in x.items():
+        be.model.add_hint(v, hint.get(k, 0))
+
+    # Solve: time-limited, single-threaded by default, fixed seed.
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.0, time_limit_s)
+    solver.parameters.num_workers = max(1, p.config.workers)
+    solver.parameters.random_seed = p.config.seed
+    status = solver.solve(be.model)
+    name = solver.status_name(status)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        alloc = {k: int(solver.value(v)) for k, v in x.items() if solver.value(v) > 0}
+        return CpResult(alloc, float(solver.best_objective_bound), name)
+    # UNKNOWN (no solution in time), INFEASIBLE or MODEL_INVALID: the caller falls back.
+    return CpResult(None, None, name)
+
+
+def lp_bound(
+    p: Prepared, lines: list[int], resources: list[int], time_limit_s: float
+) -> float | None:
+    """Optimal value of the LP relaxation (GLOP): an upper bound on the sub-problem's score."""
+    if not lines:
+        return 0.0
+    be = _LpBackend()
+    build(p, lines, resources, be)
+    be.solver.SetTimeLimit(max(1, int(time_limit_s * 1000)))
+    status = be.solver.Solve()
+    if status != pywraplp.Solver.OPTIMAL:
+        return None
+    return float(be.solver.Objective().Value())
