@@ -224,7 +224,10 @@ def _holds(cond: Condition, signals: list[Signal], now: datetime) -> tuple[bool,
     else:
         assert isinstance(cond, NoneCondition)
         return not any(fired for fired, _ in results), []
-    return ok, [s for fired, used in results if fired for s in used] if ok else []
+    if not ok:
+        return False, []
+    used = {s.signal_id: s for fired, hits in results if fired for s in hits}
+    return True, list(used.values())
 
 
 def _risk(scores: list[int], combine: str) -> int:

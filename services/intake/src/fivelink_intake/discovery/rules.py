@@ -26,12 +26,14 @@ from typing import Annotated, Any, Literal, Self
 import yaml
 from fivelink_shared.events import Category, NeedType, Urgency
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -81,10 +83,20 @@ class Threshold(_Frozen):
 Days = Annotated[float, Field(gt=0, le=MAX_WINDOW_DAYS)]
 
 
+def _non_empty(value: tuple[SignalKind, ...]) -> tuple[SignalKind, ...]:
+    # A validator, not min_length: min_length also complains when an item was invalid.
+    if not value:
+        raise ValueError("needs at least one kind")
+    return value
+
+
+Kinds = Annotated[tuple[SignalKind, ...], AfterValidator(_non_empty)]
+
+
 class SignalMatch(_Frozen):
     """Signals of these kinds, in a window, by value, how many, and how much in total."""
 
-    kinds: tuple[SignalKind, ...] = Field(min_length=1)
+    kinds: Kinds
     sources: tuple[Source, ...] = ()
     within_days: Days
     value: Threshold | None = None
@@ -110,15 +122,36 @@ class DistinctSourcesCondition(_Frozen):
 
 
 class AllCondition(_Frozen):
-    all: tuple[Condition, ...] = Field(min_length=1)
+    all: tuple[Condition, ...]
+
+    @field_validator("all")
+    @classmethod
+    def _not_empty(cls, value: tuple[Condition, ...]) -> tuple[Condition, ...]:
+        if not value:
+            raise ValueError("needs at least one sub-condition")
+        return value
 
 
 class AnyCondition(_Frozen):
-    any: tuple[Condition, ...] = Field(min_length=1)
+    any: tuple[Condition, ...]
+
+    @field_validator("any")
+    @classmethod
+    def _not_empty(cls, value: tuple[Condition, ...]) -> tuple[Condition, ...]:
+        if not value:
+            raise ValueError("needs at least one sub-condition")
+        return value
 
 
 class NoneCondition(_Frozen):
-    none: tuple[Condition, ...] = Field(min_length=1)
+    none: tuple[Condition, ...]
+
+    @field_validator("none")
+    @classmethod
+    def _not_empty(cls, value: tuple[Condition, ...]) -> tuple[Condition, ...]:
+        if not value:
+            raise ValueError("needs at least one sub-condition")
+        return value
 
 
 _CONDITION_KEYS = ("signal", "distinct_sources", "all", "any", "none")
@@ -159,7 +192,7 @@ class Text(_Frozen):
 class AmountFrom(_Frozen):
     """Size a line from the values of the signals the rule fired on (e.g. a bill)."""
 
-    kinds: tuple[SignalKind, ...] = Field(min_length=1)
+    kinds: Kinds
     agg: Literal["sum", "max"] = "sum"
     factor: float = Field(default=1.0, gt=0)
     min: float = Field(default=1.0, gt=0)
@@ -231,12 +264,14 @@ class RuleSet(_Frozen):
     name: str = Field(min_length=1)
     verification: Verification
     scoring: Scoring = Scoring()
-    rules: tuple[Rule, ...] = Field(min_length=1)
+    rules: tuple[Rule, ...]
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.version not in SUPPORTED_VERSIONS:
             raise ValueError(f"version {self.version} is not supported ({SUPPORTED_VERSIONS})")
+        if not self.rules:
+            raise ValueError("the file has no rules")
         seen: set[str] = set()
         for rule in self.rules:
             if rule.id in seen:
