@@ -10,10 +10,20 @@ from pathlib import Path
 import pytest
 from fivelink_notifier import rendering
 from fivelink_notifier.channels.base import Role
-from fivelink_notifier.rendering import assignment_context, label, render, template_language
+from fivelink_notifier.rendering import (
+    assignment_context,
+    escalation_context,
+    label,
+    reminder_context,
+    render,
+    template_language,
+    withdrawn_context,
+)
 from fivelink_shared.events import (
     AssignmentProposed,
+    AssignmentWithdrawn,
     DeclineReason,
+    EscalationRaised,
     Explanation,
     Language,
     NeedType,
@@ -178,3 +188,72 @@ def test_html_email_is_autoescaped() -> None:
     assert "&lt;b&gt;hi&lt;/b&gt;" in html
     assert "a &lt; b &amp; c" in html
     assert "https://x/?a=1&amp;b=2" in html
+
+
+# --- withdrawn, escalation, reminder --------------------------------------------------------
+
+
+def withdrawn() -> AssignmentWithdrawn:
+    return AssignmentWithdrawn(
+        county="150105",
+        assignment_id="asg-42",
+        case_id="case-7",
+        line_id="line-1",
+        offer_id="off-3",
+        org_id="org-5",
+        reason="re_solved",
+    )
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_withdrawn_names_assignment_and_reason(language: Language) -> None:
+    subject, body = render(
+        "assignment_withdrawn", language, withdrawn_context(withdrawn(), Role.SOCIAL_WORKER)
+    )
+    assert "asg-42" in subject and "case-7" in body
+    assert label(language, "withdraw_reason", "re_solved") in body
+    _, charity_body = render(
+        "assignment_withdrawn", language, withdrawn_context(withdrawn(), Role.CHARITY)
+    )
+    assert "case-7" not in charity_body and "asg-42" in charity_body
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_escalation_for_supervisor(language: Language) -> None:
+    event = EscalationRaised(
+        county="150105",
+        case_id="case-7",
+        line_id="line-1",
+        need_type=NeedType.MEDICAL_AID,
+        urgency=Urgency.CRISIS,
+        level="township",
+        reason="sla_breach",
+        waiting_hours=49.26,
+        region=Region(county="150105", township="150105001"),
+    )
+    subject, body = render("escalation_raised", language, escalation_context(event, "https://d/x"))
+    assert label(language, "level", "township") in subject
+    assert label(language, "urgency", Urgency.CRISIS) in subject
+    for fact in ("case-7", "49.3", "150105001", "https://d/x"):
+        assert fact in body
+    assert label(language, "escalation_reason", "sla_breach") in body
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_reminder_keeps_charity_card_de_identified(language: Language) -> None:
+    due = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+    worker = render(
+        "reminder", language, reminder_context(proposed(), Role.SOCIAL_WORKER, LINKS, due)
+    )
+    charity = render("reminder", language, reminder_context(proposed(), Role.CHARITY, LINKS, due))
+    assert "asg-42" in worker[0] and "case-7" in worker[1]
+    assert "2026-03-01 10:00" in worker[1] and LINKS["accepted"] in worker[1]
+    assert "case-7" not in charity[1] and "p-secret-7f3a" not in charity[1]
+
+
+def test_every_template_exists_in_every_language() -> None:
+    names = {p.name for p in (rendering.TEMPLATE_DIR / "zh").glob("*.txt")}
+    assert len(names) == 6
+    for language in Language:
+        have = {p.name for p in (rendering.TEMPLATE_DIR / language.value).glob("*.txt")}
+        assert have == names, language

@@ -190,3 +190,13 @@ def escalation_context(event: EscalationRaised, dashboard_url: str = "") -> dict
         "community": event.region.community,
         "dashboard_url": dashboard_url,
     }
+
+
+def reminder_context(
+    event: AssignmentProposed,
+    role: Role,
+    links: Mapping[str, str] | None = None,
+    deadline: datetime | None = None,
+) -> dict[str, Any]:
+    """Context for the SLA ``reminder``: the same facts (and limits) as the proposal."""
+    return assignment_context(event, role, links, deadline=deadline)
