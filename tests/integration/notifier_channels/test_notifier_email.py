@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+
 from fivelink_notifier.channels.base import ChannelKind, EmailTarget, Message, Role, SmsTarget
 from fivelink_notifier.channels.email import EmailChannel, SmtpSettings
 from fivelink_shared.events import Language, Urgency

@@ -6,10 +6,11 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from notifier_receiver import Receiver
+
 from fivelink_notifier.channels.base import ChannelKind, InboxTarget, Message, Role, SmsTarget
 from fivelink_notifier.channels.sms import SmsGatewayChannel, SmsGatewaySettings, sms_text
 from fivelink_shared.events import Language, Urgency
-from notifier_receiver import Receiver
 
 pytestmark = pytest.mark.integration
 

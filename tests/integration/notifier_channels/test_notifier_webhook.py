@@ -7,11 +7,12 @@ import socket
 
 import httpx
 import pytest
+from notifier_receiver import Receiver
+
 from fivelink_notifier.channels import Message, Role, WebhookChannel, WebhookTarget
 from fivelink_notifier.channels.base import ChannelKind, EmailTarget
 from fivelink_notifier.signing import EVENT_ID_HEADER, is_valid, verify
 from fivelink_shared.events import Language, Urgency
-from notifier_receiver import Receiver
 
 pytestmark = pytest.mark.integration
 

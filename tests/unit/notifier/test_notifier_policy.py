@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+
 from fivelink_notifier.channels.base import DeliveryResult
 from fivelink_notifier.policy import (
     Outcome,

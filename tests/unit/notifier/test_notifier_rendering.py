@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from jinja2 import TemplateNotFound
+
 from fivelink_notifier import rendering
 from fivelink_notifier.channels.base import Role
 from fivelink_notifier.rendering import (
@@ -31,7 +33,6 @@ from fivelink_shared.events import (
     Region,
     Urgency,
 )
-from jinja2 import TemplateNotFound
 
 MONGOLIAN = re.compile(r"[\u1800-\u18AF]")
 ROLES = (Role.SOCIAL_WORKER, Role.CHARITY, Role.BENEFICIARY)

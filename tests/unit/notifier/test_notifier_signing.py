@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from fivelink_notifier.signing import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,

@@ -12,11 +12,11 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from fivelink_shared.events import Urgency
 from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 from tenacity.wait import wait_base
 
 from fivelink_notifier.channels.base import DeliveryResult
+from fivelink_shared.events import Urgency
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fivelink_shared.events import (
-    AssignmentProposed,
-    AssignmentWithdrawn,
-    EscalationRaised,
-    Language,
-)
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -36,6 +30,12 @@ from jinja2 import (
 from jinja2.runtime import Context
 
 from fivelink_notifier.channels.base import Role
+from fivelink_shared.events import (
+    AssignmentProposed,
+    AssignmentWithdrawn,
+    EscalationRaised,
+    Language,
+)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 FALLBACK: tuple[Language, ...] = (Language.ZH, Language.EN)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal, Protocol
 
-from fivelink_shared.events import Language, Urgency
 from pydantic import BaseModel, ConfigDict, Field
+
+from fivelink_shared.events import Language, Urgency
 
 
 class Role(StrEnum):
