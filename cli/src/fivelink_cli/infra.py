@@ -117,7 +117,7 @@ class Stack:
         """Start a detached process whose output goes to its log file."""
         (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
         log = self.logfile(name).open("ab")
-        proc = subprocess.Popen(  # noqa: S603 - argv is built here, not from user input
+        proc = subprocess.Popen(
             argv,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -182,14 +182,15 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     """True when the URL answers 2xx."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - local URL
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             return 200 <= resp.status < 300
     except OSError:
         return False
 
 
-def wait_until(check: Callable[[], bool], *, timeout: float, what: str, stack: Stack,
-               log: str) -> None:
+def wait_until(
+    check: Callable[[], bool], *, timeout: float, what: str, stack: Stack, log: str
+) -> None:
     """Poll ``check`` until it holds or raise with the process log tail after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -201,12 +202,18 @@ def wait_until(check: Callable[[], bool], *, timeout: float, what: str, stack: S
     raise InfraError(f"{what} not healthy after {timeout:.0f}s:\n{stack.log_tail(log)}")
 
 
-def _run(argv: list[str], *, cwd: Path, timeout: float, what: str,
-         env: Mapping[str, str] | None = None) -> None:
+def _run(
+    argv: list[str], *, cwd: Path, timeout: float, what: str, env: Mapping[str, str] | None = None
+) -> None:
     try:
-        result = subprocess.run(  # noqa: S603
-            argv, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-            env=dict(env) if env is not None else None, check=False,
+        result = subprocess.run(
+            argv,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=dict(env) if env is not None else None,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise InfraError(f"{what} took longer than {timeout:.0f}s") from exc
@@ -228,9 +235,17 @@ def ensure_kafka_jars(progress: Progress = print) -> Path:
     progress("Downloading Apache Kafka jars from Maven Central (first run only)…")
     KAFKA_LIB.mkdir(parents=True, exist_ok=True)
     _run(
-        ["mvn", "-q", "-B", "dependency:copy-dependencies",
-         f"-DoutputDirectory={KAFKA_LIB}", "-DincludeScope=runtime"],
-        cwd=DEPLOY_LOCAL / "kafka", timeout=900, what="Maven download of Kafka",
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={KAFKA_LIB}",
+            "-DincludeScope=runtime",
+        ],
+        cwd=DEPLOY_LOCAL / "kafka",
+        timeout=900,
+        what="Maven download of Kafka",
     )
     if not any(KAFKA_LIB.glob("kafka_2.13-*.jar")):
         raise InfraError(f"Maven finished but no kafka_2.13 jar is in {KAFKA_LIB}")
@@ -250,8 +265,13 @@ def ensure_ferretdb(progress: Progress = print) -> Path:
     progress("Building FerretDB v1 with the SQLite handler (first run only, about 2 minutes)…")
     FERRETDB_BIN.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, GOFLAGS="-mod=mod", CGO_ENABLED="0")
-    _run(["go", "build", "-o", str(FERRETDB_BIN), "."], cwd=source, timeout=1200,
-         what="Go build of FerretDB", env=env)
+    _run(
+        ["go", "build", "-o", str(FERRETDB_BIN), "."],
+        cwd=source,
+        timeout=1200,
+        what="Go build of FerretDB",
+        env=env,
+    )
     stamp.write_text(digest)
     return FERRETDB_BIN
 
@@ -281,23 +301,49 @@ def start_kafka(stack: Stack, progress: Progress = print, timeout: float = 90.0)
     props = home / "server.properties"
     template = (DEPLOY_LOCAL / "kafka" / "server.properties").read_text()
     props.write_text(
-        template.format(port=stack.ports.kafka, controller_port=stack.ports.kafka_controller,
-                        data_dir=data)
+        template.format(
+            port=stack.ports.kafka, controller_port=stack.ports.kafka_controller, data_dir=data
+        )
     )
     classpath = f"{lib}/*"
     log4j = DEPLOY_LOCAL / "kafka" / "log4j2.properties"
-    jvm = [java, "-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-           f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={home / 'logs'}",
-           "-cp", classpath]
+    jvm = [
+        java,
+        "-Xms256m",
+        "-Xmx512m",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={log4j}",
+        f"-Dkafka.logs.dir={home / 'logs'}",
+        "-cp",
+        classpath,
+    ]
     if not (data / "meta.properties").exists():
         progress("Formatting Kafka storage (KRaft, single node)…")
-        _run([*jvm, "kafka.tools.StorageTool", "format", "--standalone",
-              "-t", str(uuid.uuid4()), "-c", str(props)],
-             cwd=home, timeout=120, what="Kafka storage format")
+        _run(
+            [
+                *jvm,
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                str(uuid.uuid4()),
+                "-c",
+                str(props),
+            ],
+            cwd=home,
+            timeout=120,
+            what="Kafka storage format",
+        )
     progress(f"Starting Kafka on {stack.kafka_bootstrap}…")
     stack.spawn("kafka", [*jvm, "kafka.Kafka", str(props)])
-    wait_until(lambda: port_open(stack.ports.kafka), timeout=timeout, what="Kafka",
-               stack=stack, log="kafka")
+    wait_until(
+        lambda: port_open(stack.ports.kafka),
+        timeout=timeout,
+        what="Kafka",
+        stack=stack,
+        log="kafka",
+    )
     _wait_kafka_ready(stack, timeout)
 
 
@@ -313,8 +359,12 @@ def _wait_kafka_ready(stack: Stack, timeout: float) -> None:
     )
 
     def ready() -> bool:
-        return subprocess.run([sys.executable, "-c", code], capture_output=True,  # noqa: S603
-                              timeout=20, check=False).returncode == 0
+        return (
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, timeout=20, check=False
+            ).returncode
+            == 0
+        )
 
     wait_until(ready, timeout=timeout, what="Kafka metadata", stack=stack, log="kafka")
 
@@ -326,10 +376,16 @@ def start_ferretdb(stack: Stack, progress: Progress = print, timeout: float = 60
     binary = ensure_ferretdb(progress)
     data = stack.state_dir / "ferretdb"
     progress(f"Starting FerretDB on 127.0.0.1:{stack.ports.mongo}…")
-    stack.spawn("ferretdb", [str(binary), "-listen", f"127.0.0.1:{stack.ports.mongo}",
-                             "-data", str(data)])
-    wait_until(lambda: port_open(stack.ports.mongo), timeout=timeout, what="FerretDB",
-               stack=stack, log="ferretdb")
+    stack.spawn(
+        "ferretdb", [str(binary), "-listen", f"127.0.0.1:{stack.ports.mongo}", "-data", str(data)]
+    )
+    wait_until(
+        lambda: port_open(stack.ports.mongo),
+        timeout=timeout,
+        what="FerretDB",
+        stack=stack,
+        log="ferretdb",
+    )
 
 
 def start_prometheus(stack: Stack, progress: Progress = print, timeout: float = 60.0) -> None:
@@ -342,39 +398,67 @@ def start_prometheus(stack: Stack, progress: Progress = print, timeout: float = 
     config = home / "prometheus.yml"
     template = (DEPLOY_LOCAL / "prometheus.yml").read_text()
     config.write_text(
-        template.format(intake=stack.ports.intake, matcher=stack.ports.matcher,
-                        notifier=stack.ports.notifier, prometheus=stack.ports.prometheus,
-                        rules=REPO_ROOT / "deploy" / "prometheus")
+        template.format(
+            intake=stack.ports.intake,
+            matcher=stack.ports.matcher,
+            notifier=stack.ports.notifier,
+            prometheus=stack.ports.prometheus,
+            rules=REPO_ROOT / "deploy" / "prometheus",
+        )
     )
     progress(f"Starting Prometheus on 127.0.0.1:{stack.ports.prometheus}…")
-    stack.spawn("prometheus", [
-        binary, f"--config.file={config}", f"--storage.tsdb.path={home / 'data'}",
-        f"--web.listen-address=127.0.0.1:{stack.ports.prometheus}",
-        "--web.enable-lifecycle",
-    ])
+    stack.spawn(
+        "prometheus",
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={home / 'data'}",
+            f"--web.listen-address=127.0.0.1:{stack.ports.prometheus}",
+            "--web.enable-lifecycle",
+        ],
+    )
     url = f"http://127.0.0.1:{stack.ports.prometheus}/-/ready"
-    wait_until(lambda: http_ok(url), timeout=timeout, what="Prometheus", stack=stack,
-               log="prometheus")
+    wait_until(
+        lambda: http_ok(url), timeout=timeout, what="Prometheus", stack=stack, log="prometheus"
+    )
 
 
 SERVICES = ("intake", "matcher", "notifier")
 
 
-def start_service(stack: Stack, name: str, progress: Progress = print, timeout: float = 60.0,
-                  env: Mapping[str, str] | None = None) -> None:
+def start_service(
+    stack: Stack,
+    name: str,
+    progress: Progress = print,
+    timeout: float = 60.0,
+    env: Mapping[str, str] | None = None,
+) -> None:
     """Start one fivelink service (uvicorn) and wait for its /healthz."""
     port = stack.ports.service(name)
     if stack.pid(name) is not None and http_ok(f"{stack.url(name)}/healthz"):
         return
     progress(f"Starting {name} on {stack.url(name)}…")
-    stack.spawn(name, [sys.executable, "-m", f"fivelink_{name}", "--port", str(port)],
-                env=stack.service_env(env))
-    wait_until(lambda: http_ok(f"{stack.url(name)}/healthz"), timeout=timeout,
-               what=f"service {name}", stack=stack, log=name)
+    stack.spawn(
+        name,
+        [sys.executable, "-m", f"fivelink_{name}", "--port", str(port)],
+        env=stack.service_env(env),
+    )
+    wait_until(
+        lambda: http_ok(f"{stack.url(name)}/healthz"),
+        timeout=timeout,
+        what=f"service {name}",
+        stack=stack,
+        log=name,
+    )
 
 
-def start_all(stack: Stack, progress: Progress = print, *, prometheus: bool = True,
-              env: Mapping[str, str] | None = None) -> None:
+def start_all(
+    stack: Stack,
+    progress: Progress = print,
+    *,
+    prometheus: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> None:
     """Bring up the servers and the three services, in dependency order."""
     stack.state_dir.mkdir(parents=True, exist_ok=True)
     start_ferretdb(stack, progress)

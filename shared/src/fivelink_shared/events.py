@@ -276,9 +276,7 @@ class AssignmentWithdrawn(EventBase):
     reason: str = Field(max_length=64)
 
 
-AssignmentEvent = Annotated[
-    AssignmentProposed | AssignmentWithdrawn, Field(discriminator="type")
-]
+AssignmentEvent = Annotated[AssignmentProposed | AssignmentWithdrawn, Field(discriminator="type")]
 
 
 # --- closed loop and escalation ------------------------------------------------------------

@@ -12,11 +12,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from fivelink_shared import topics
 from fivelink_shared.events import EventBase
@@ -41,6 +48,27 @@ def make_broker(settings: CommonSettings, registry: CollectorRegistry, service: 
         client_id=f"fivelink-{service}",
         middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=service)],
     )
+
+
+async def ensure_topics(settings: CommonSettings) -> None:
+    """Create the event and dead-letter topics with county partitions if they are missing."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [*topics.ALL, *(topics.dead_letter(c) for c in topics.CONSUMERS)]
+        missing = [
+            NewTopic(name, num_partitions=settings.kafka_partitions, replication_factor=1)
+            for name in wanted
+            if name not in existing
+        ]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another service created it first
+    finally:
+        await admin.close()
 
 
 async def publish_event(broker: KafkaBroker, topic: str, event: EventBase) -> None:
@@ -117,8 +145,7 @@ class SafeConsumer:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.settings.max_delivery_attempts),
                 wait=wait_exponential_jitter(initial=0.2, max=5),
-                retry=retry_if_exception_type(Exception)
-                & ~retry_if_exception_type(PermanentError),
+                retry=retry_if_not_exception_type(PermanentError),
                 reraise=True,
             ):
                 with attempt:
@@ -134,8 +161,12 @@ class SafeConsumer:
         self.dead_letters.labels(self.consumer, reason).inc()
         log.warning("dead letter", extra={"topic": topic, "reason": reason, "detail": detail})
         await self.broker.publish(
-            {"source_topic": topic, "reason": reason, "detail": detail,
-             "payload": raw.decode("utf-8", errors="replace")},
+            {
+                "source_topic": topic,
+                "reason": reason,
+                "detail": detail,
+                "payload": raw.decode("utf-8", errors="replace"),
+            },
             topic=topics.dead_letter(self.consumer),
         )
 

@@ -23,7 +23,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fivelink_shared import logs
-from fivelink_shared.kafka import make_broker
+from fivelink_shared.kafka import ensure_topics, make_broker
 from fivelink_shared.mongo import Document, make_client, ping
 from fivelink_shared.settings import CommonSettings
 
@@ -56,6 +56,7 @@ def create_app(
     *,
     title: str,
     on_start: Hook | None = None,
+    after_start: Hook | None = None,
     on_stop: Hook | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
@@ -63,17 +64,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await ensure_topics(runtime.settings)
         if on_start:
             await on_start()
         await runtime.broker.start()
-        log.info("started", extra={"service": runtime.name})
+        if after_start:
+            await after_start()
+        log.info("started")
         try:
             yield
         finally:
             log.info("stopping: draining consumers")
-            await runtime.broker.stop()
             if on_stop:
                 await on_stop()
+            await runtime.broker.stop()
             await runtime.mongo.close()
 
     app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
@@ -92,7 +96,7 @@ def create_app(
     @app.get("/asyncapi.json", tags=["ops"], summary="AsyncAPI document of the Kafka side")
     async def asyncapi() -> JSONResponse:
         spec = AsyncAPI(runtime.broker, title=f"{title} events", version="1.0.0")
-        return JSONResponse(spec.to_jsonable())
+        return JSONResponse(spec.to_specification().to_jsonable())
 
     return app
 
@@ -105,5 +109,6 @@ def serve(service: str, app_factory: Callable[[], FastAPI], default_port: int) -
     args = parser.parse_args()
     settings = CommonSettings()
     logs.configure(service, settings.log_level)
-    uvicorn.run(app_factory(), host=args.host, port=args.port, log_config=None,
-                timeout_graceful_shutdown=10)
+    uvicorn.run(
+        app_factory(), host=args.host, port=args.port, log_config=None, timeout_graceful_shutdown=10
+    )

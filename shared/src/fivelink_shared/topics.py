@@ -8,6 +8,9 @@ ESCALATIONS = "fivelink.escalations.v1"
 
 ALL = (NEEDS, OFFERS, ASSIGNMENTS, RESPONSES, ESCALATIONS)
 
+# Consumer groups; each has its own dead-letter topic.
+CONSUMERS = ("matcher", "notifier", "intake")
+
 
 def dead_letter(consumer: str) -> str:
     """Dead-letter topic of one consumer group, e.g. ``fivelink.dlq.matcher.v1``."""

@@ -1,0 +1,1 @@
+"""Intake's adapters: the store (MongoDB), field encryption and the outbox relay."""

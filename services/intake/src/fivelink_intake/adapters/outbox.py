@@ -1,0 +1,71 @@
+"""Outbox relay: publishes queued events, then clears them (at-least-once, never lost).
+
+A publish happens right after each write; a periodic sweep republishes whatever a crash
+between the write and the publish left behind. Consumers de-duplicate by event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from faststream.kafka import KafkaBroker
+
+from fivelink_intake.adapters.store import AggregateStore
+from fivelink_shared.mongo import Document
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(self, broker: KafkaBroker, stores: list[AggregateStore], sweep_s: float) -> None:
+        self.broker = broker
+        self.stores = stores
+        self.sweep_s = sweep_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def flush(self, store: AggregateStore, doc_id: str) -> None:
+        doc = await store.collection.find_one({"_id": doc_id}, {"outbox": 1})
+        if doc:
+            await self._publish_doc(store, doc)
+
+    async def _publish_doc(self, store: AggregateStore, doc: Document) -> None:
+        entries = sorted(
+            doc.get("outbox", {}).items(), key=lambda kv: kv[1]["event"]["occurred_at"]
+        )
+        for event_id, entry in entries:
+            event = entry["event"]
+            await self.broker.publish(
+                event,
+                topic=entry["topic"],
+                key=event["county"].encode(),
+                headers={"correlation_id": event["correlation_id"], "event_type": event["type"]},
+                correlation_id=event_id,
+            )
+            await store.clear(doc["_id"], event_id)
+
+    async def sweep_once(self) -> int:
+        published = 0
+        for store in self.stores:
+            for doc in await store.pending():
+                await self._publish_doc(store, doc)
+                published += 1
+        return published
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except Exception:
+                log.exception("outbox sweep failed; will retry")
+            await asyncio.sleep(self.sweep_s)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

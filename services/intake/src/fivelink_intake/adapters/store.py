@@ -1,0 +1,83 @@
+"""Intake's store: one document per case and per offer, each with its own outbox.
+
+The outbox lives inside the aggregate's document, so writing the change and the event it
+must publish is one single-document (atomic) write on both MongoDB 7 and FerretDB.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from fivelink_shared.events import EventBase
+from fivelink_shared.mongo import Document
+
+
+def outbox_entry(topic: str, event: EventBase) -> dict[str, Any]:
+    return {"topic": topic, "event": event.model_dump(mode="json")}
+
+
+class AggregateStore:
+    """Create / read / revise documents that carry an outbox of events to publish."""
+
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+
+    async def create(self, doc: Document, topic: str, event: EventBase) -> bool:
+        """Insert a new aggregate with its first event; False if the id already exists."""
+        doc = {
+            **doc,
+            "outbox": {event.event_id: outbox_entry(topic, event)},
+            "created_at": datetime.now(UTC),
+            "updated_at": datetime.now(UTC),
+        }
+        try:
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def revise(
+        self, doc_id: str, revision: int, changes: Document, topic: str, event: EventBase
+    ) -> bool:
+        """Compare-and-set on the revision: apply changes and queue the event, or nothing."""
+        result = await self.collection.update_one(
+            {"_id": doc_id, "revision": revision},
+            {
+                "$set": {
+                    **changes,
+                    "revision": revision + 1,
+                    "updated_at": datetime.now(UTC),
+                    f"outbox.{event.event_id}": outbox_entry(topic, event),
+                }
+            },
+        )
+        return result.modified_count == 1
+
+    async def get(self, doc_id: str) -> Document | None:
+        return await self.collection.find_one({"_id": doc_id})
+
+    async def find(self, query: Document, *, limit: int, skip: int = 0) -> list[Document]:
+        cursor = self.collection.find(query).sort("created_at", -1).skip(skip).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def count(self, query: Document) -> int:
+        return await self.collection.count_documents(query)
+
+    async def pending(self, limit: int = 100) -> list[Document]:
+        """Documents whose outbox still holds unpublished events."""
+        cursor = self.collection.find({"outbox": {"$ne": {}}}, {"outbox": 1}).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def clear(self, doc_id: str, event_id: str) -> None:
+        await self.collection.update_one({"_id": doc_id}, {"$unset": {f"outbox.{event_id}": ""}})
+
+
+async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
+    await db["cases"].create_index([("county", 1), ("status", 1)])
+    await db["cases"].create_index("person_ref")
+    await db["offers"].create_index([("county", 1), ("org_id", 1)])

@@ -1,0 +1,1 @@
+"""Intake's domain core: cases (one plan per person) and offers, without I/O."""

@@ -1,0 +1,1 @@
+"""Matcher adapters: its own store of cases, offers and assignments."""

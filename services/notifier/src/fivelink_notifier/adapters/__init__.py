@@ -1,0 +1,1 @@
+"""Notifier adapters: subscriptions, deliveries and the in-app inbox in MongoDB."""
