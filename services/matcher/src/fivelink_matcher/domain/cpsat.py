@@ -13,8 +13,19 @@ from typing import Any, Protocol
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from .alloc import Alloc
+from .alloc import Alloc, group_cover, line_units
 from .prepare import Prepared
+
+
+@dataclass(frozen=True, slots=True)
+class Vars:
+    x: dict[int, Any]  # units on each pair
+    y: dict[str, Any]  # bundle served
+    f: dict[int, Any]  # fair-share coverage of each group
+
+
+#: Default CP-SAT work limit per second of time left (deterministic time units).
+WORK_PER_SECOND = 0.7
 
 
 class Backend(Protocol):
@@ -23,8 +34,15 @@ class Backend(Protocol):
     def maximize(self, vs: list[Any], cs: list[int]) -> None: ...
 
 
-def build(p: Prepared, lines: list[int], resources: list[int], m: Backend) -> dict[int, Any]:
-    """Add the matching model for `lines` and `resources` to `m`; return the pair variables."""
+def build(
+    p: Prepared,
+    lines: list[int],
+    resources: list[int],
+    m: Backend,
+    cap: list[int] | None = None,
+) -> Vars:
+    """Add the matching model for `lines` and `resources` to `m`; return its variables."""
+    caps = p.cap if cap is None else cap
     # Data: the pairs of these lines, grouped by line, resource and worker.
     pair_ids = [k for i in lines for k in p.line_pairs[i]]
     by_res: dict[int, list[int]] = defaultdict(list)
@@ -37,7 +55,7 @@ def build(p: Prepared, lines: list[int], resources: list[int], m: Backend) -> di
     line_set = set(lines)
 
     # Variables: units on each pair (0/1 for a visit), a 0/1 per bundle, fair-share coverage.
-    x = {k: m.var(p.pairs[k].ub, f"x{k}") for k in pair_ids}
+    x = {k: m.var(_ub(p, k, caps), f"x{k}") for k in pair_ids}
     bundles = sorted(b for b, ms in p.bundles.items() if line_set & set(ms))
     y = {b: m.var(1, f"b_{b}") for b in bundles}
     groups = sorted({p.group_of[i] for i in lines if i in p.group_of})
@@ -59,9 +77,9 @@ def build(p: Prepared, lines: list[int], resources: list[int], m: Backend) -> di
     for j in sorted(by_res):
         ks = by_res[j]
         if p.worker[j]:
-            m.linear([x[k] for k in ks], [p.hours[p.pairs[k].line] for k in ks], 0, p.cap[j])
+            m.linear([x[k] for k in ks], [p.hours[p.pairs[k].line] for k in ks], 0, caps[j])
         else:
-            m.linear([x[k] for k in ks], [1] * len(ks), 0, p.cap[j])
+            m.linear([x[k] for k in ks], [1] * len(ks), 0, caps[j])
 
     # Constraints: a worker takes at most their caseload cap of lines (over all their offers).
     for w in sorted(by_worker):
@@ -79,7 +97,12 @@ def build(p: Prepared, lines: list[int], resources: list[int], m: Backend) -> di
         [x[k] for k in pair_ids] + [f[g] for g in groups],
         [p.pairs[k].coef for k in pair_ids] + [p.groups[g].bonus for g in groups],
     )
-    return x
+    return Vars(x, y, f)
+
+
+def _ub(p: Prepared, k: int, caps: list[int]) -> int:
+    pr = p.pairs[k]
+    return pr.ub if p.worker[pr.res] else max(0, min(pr.ub, caps[pr.res]))
 
 
 class _CpBackend:
@@ -130,39 +153,64 @@ def solve_cp(
     resources: list[int],
     hint: Alloc,
     time_limit_s: float,
+    cap: list[int] | None = None,
 ) -> CpResult:
     """Solve the side-constrained sub-problem with CP-SAT, warm-started from `hint`."""
     if not lines:
         return CpResult({}, 0.0, "OPTIMAL")
     be = _CpBackend()
-    x = build(p, lines, resources, be)
-    for k, v in x.items():
-        be.model.add_hint(v, hint.get(k, 0))
+    v = build(p, lines, resources, be, cap)
+    x = v.x
+    # A complete hint (pairs, bundles, fair shares) lets CP-SAT start from a feasible point.
+    for k, var in x.items():
+        be.model.add_hint(var, hint.get(k, 0))
+    got = line_units(p, hint)
+    for b, var in v.y.items():
+        be.model.add_hint(var, int(all(got.get(i, 0) >= p.need[i] for i in p.bundles[b])))
+    cover = group_cover(p, hint)
+    for g, var in v.f.items():
+        be.model.add_hint(var, min(p.groups[g].share, cover.get(g, 0)))
 
-    # Solve: time-limited, single-threaded by default, fixed seed.
+    # Solve: time-limited, single-threaded by default, fixed seed. The deterministic work
+    # limit normally stops the search first, so the same input gives the same answer.
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.0, time_limit_s)
+    work = p.config.work_limit
+    solver.parameters.max_deterministic_time = max(
+        0.0, work if work is not None else WORK_PER_SECOND * time_limit_s
+    )
     solver.parameters.num_workers = max(1, p.config.workers)
     solver.parameters.random_seed = p.config.seed
     status = solver.solve(be.model)
     name = solver.status_name(status)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        alloc = {k: int(solver.value(v)) for k, v in x.items() if solver.value(v) > 0}
+        alloc = {k: int(solver.value(var)) for k, var in x.items() if solver.value(var) > 0}
         return CpResult(alloc, float(solver.best_objective_bound), name)
     # UNKNOWN (no solution in time), INFEASIBLE or MODEL_INVALID: the caller falls back.
     return CpResult(None, None, name)
 
 
-def lp_bound(
-    p: Prepared, lines: list[int], resources: list[int], time_limit_s: float
-) -> float | None:
-    """Optimal value of the LP relaxation (GLOP): an upper bound on the sub-problem's score."""
+@dataclass(frozen=True, slots=True)
+class LpResult:
+    bound: float  # optimal LP value: an upper bound on the integer score
+    x: dict[int, float]  # fractional units on each pair, to guide rounding
+
+
+def lp_relax(
+    p: Prepared,
+    lines: list[int],
+    resources: list[int],
+    time_limit_s: float,
+    cap: list[int] | None = None,
+) -> LpResult | None:
+    """The LP relaxation (GLOP) of the model; None if not solved to optimality in time."""
     if not lines:
-        return 0.0
+        return LpResult(0.0, {})
     be = _LpBackend()
-    build(p, lines, resources, be)
+    v = build(p, lines, resources, be, cap)
     be.solver.SetTimeLimit(max(1, int(time_limit_s * 1000)))
     status = be.solver.Solve()
     if status != pywraplp.Solver.OPTIMAL:
         return None
-    return float(be.solver.Objective().Value())
+    x = {k: var.solution_value() for k, var in v.x.items()}
+    return LpResult(float(be.solver.Objective().Value()), {k: u for k, u in x.items() if u > 1e-9})

@@ -84,7 +84,7 @@ def check_pair(
         return Check(Stage.KIND, "declined before", 0.0)
     # Earmarks: every restriction the donor set must hold.
     em = res.earmarks
-    if em.categories and not set(em.categories) & set(line.categories):
+    if em.categories and not any(c in em.categories for c in line.categories):
         return Check(Stage.EARMARK, "earmark:category", 0.0)
     if em.need_types and line.need_type not in em.need_types:
         return Check(Stage.EARMARK, "earmark:need_type", 0.0)
@@ -94,9 +94,9 @@ def check_pair(
         return Check(Stage.EARMARK, "earmark:community", 0.0)
     # Language and skills: a worker must speak every language and have every skill needed.
     if res.kind == OfferKind.PEOPLE:
-        if not set(line.languages) <= set(res.languages):
+        if line.languages and not all(x in res.languages for x in line.languages):
             return Check(Stage.LANGUAGE_SKILL, "language", 0.0)
-        if not set(line.skills) <= set(res.skills):
+        if line.skills and not all(x in res.skills for x in line.skills):
             return Check(Stage.LANGUAGE_SKILL, "skill", 0.0)
     # Expiry: the resource must still be valid at the line's deadline.
     if res.valid_until is not None:

@@ -15,8 +15,14 @@ from .alloc import Alloc
 from .prepare import Prepared
 
 
-def solve_flow(p: Prepared, lines: list[int], resources: list[int]) -> Alloc | None:
-    """Optimal allocation of the transport sub-problem, or None if the solver failed."""
+def solve_flow(
+    p: Prepared, lines: list[int], resources: list[int], cap: list[int] | None = None
+) -> Alloc | None:
+    """Optimal allocation of the transport sub-problem, or None if the solver failed.
+
+    `cap` overrides the resources' capacity (what other sub-problems left over).
+    """
+    caps = p.cap if cap is None else cap
     if not lines or not resources:
         return {}
     # Data: node numbers for source, sink, resources, lines and fairness groups.
@@ -26,24 +32,24 @@ def solve_flow(p: Prepared, lines: list[int], resources: list[int]) -> Alloc | N
     groups = sorted({p.group_of[i] for i in lines if i in p.group_of})
     gnode = {g: 2 + len(resources) + len(lines) + n for n, g in enumerate(groups)}
     pair_ids = [k for i in lines for k in p.line_pairs[i]]
-    supply = sum(p.cap[j] for j in resources)
+    supply = sum(caps[j] for j in resources)
     demand = sum(p.need[i] for i in lines)
 
     # Variables: one arc per stock, eligible pair, line outlet, group outlet (two pieces).
     tails: list[int] = []
     heads: list[int] = []
-    caps: list[int] = []
+    arc_caps: list[int] = []
     costs: list[int] = []
 
     def arc(t: int, h: int, c: int, cost: int) -> None:
         tails.append(t)
         heads.append(h)
-        caps.append(c)
+        arc_caps.append(c)
         costs.append(cost)
 
     # Constraints: a resource gives at most its stock (or budget).
     for j in resources:
-        arc(source, rnode[j], p.cap[j], 0)
+        arc(source, rnode[j], caps[j], 0)
     first_pair = len(tails)
     # Constraints: a pair carries at most what the line needs and the resource holds.
     for k in pair_ids:
@@ -65,7 +71,7 @@ def solve_flow(p: Prepared, lines: list[int], resources: list[int]) -> Alloc | N
     mcf.add_arcs_with_capacity_and_unit_cost(
         np.asarray(tails, dtype=np.int32),
         np.asarray(heads, dtype=np.int32),
-        np.asarray(caps, dtype=np.int64),
+        np.asarray(arc_caps, dtype=np.int64),
         np.asarray(costs, dtype=np.int64),
     )
     n_nodes = 2 + len(resources) + len(lines) + len(groups)

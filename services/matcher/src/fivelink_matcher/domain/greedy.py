@@ -6,9 +6,18 @@ from .alloc import Alloc
 from .prepare import Prepared
 
 
-def greedy_alloc(p: Prepared, lines: list[int]) -> Alloc:
-    """Serve lines (bundles as one unit) in policy order, each from its best pairs first."""
-    cap = list(p.cap)
+def greedy_alloc(
+    p: Prepared,
+    lines: list[int],
+    cap: list[int] | None = None,
+    guide: dict[int, float] | None = None,
+) -> Alloc:
+    """Serve lines (bundles as one unit) in policy order, each from its best pairs first.
+
+    With `guide` (an LP solution: units per pair) this rounds the LP instead: lines the LP
+    serves go first, each from the pairs the LP uses most.
+    """
+    cap = list(p.cap if cap is None else cap)
     case = dict(p.caseload)
     alloc: Alloc = {}
     units: dict[str, list[int]] = {}
@@ -16,9 +25,16 @@ def greedy_alloc(p: Prepared, lines: list[int]) -> Alloc:
         key = p.lines[i].bundle or f"line:{p.lines[i].line_id}"
         units.setdefault(key, []).append(i)
 
-    def rank(members: list[int]) -> tuple[float, str, str]:
+    lp = guide or {}
+
+    def served(i: int) -> float:
+        return sum(lp.get(k, 0.0) for k in p.line_pairs[i]) / p.need[i] if lp else 0.0
+
+    def rank(members: list[int]) -> tuple[float, float, str, str]:
         best = max(members, key=lambda i: p.prio[i].value)
-        return (-p.prio[best].value, p.lines[best].opened_at.isoformat(), p.lines[best].line_id)
+        lp_served = min(round(served(i), 3) for i in members)
+        line = p.lines[best]
+        return (-lp_served, -p.prio[best].value, line.opened_at.isoformat(), line.line_id)
 
     for members in sorted(units.values(), key=rank):
         bundle = p.lines[members[0]].bundle is not None
@@ -26,7 +42,7 @@ def greedy_alloc(p: Prepared, lines: list[int]) -> Alloc:
         ok = True
         for i in members:
             got = 0
-            for k in sorted(p.line_pairs[i], key=lambda k: (-p.pairs[k].coef, k)):
+            for k in sorted(p.line_pairs[i], key=lambda k: (-lp.get(k, 0.0), -p.pairs[k].coef, k)):
                 pr = p.pairs[k]
                 if p.lines[i].is_visit:
                     w = p.worker[pr.res]

@@ -180,6 +180,7 @@ class SolverConfig:
     unknown_distance_km: float = 10.0  # assumed distance when a location is missing
     min_shelf_hours: float = 24.0  # validity needed when a line has no deadline
     compute_bound: bool = True  # solve the LP relaxation (GLOP) for the bound
+    work_limit: float | None = None  # CP-SAT deterministic time; None: 0.7 x the time left
     seed: int = 0
 
 

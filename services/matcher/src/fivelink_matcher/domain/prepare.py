@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from fivelink_shared.events import OfferKind
+from fivelink_shared.events import NeedType, OfferKind
 
 from .eligibility import Stage, check_pair, visit_hours
 from .model import Fixed, Line, Problem, Resource, SolverConfig
@@ -115,12 +115,18 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
     line_pairs: list[list[int]] = [[] for _ in lines]
     res_pairs: list[list[int]] = [[] for _ in res]
     no_pair: dict[int, tuple[Stage, str]] = {}
+    # Only offers of the right need type and kind can pass the first stage: index them.
+    by_type: dict[tuple[NeedType, bool], list[int]] = defaultdict(list)
+    for j, r in enumerate(res):
+        for nt in r.need_types:
+            by_type[(nt, r.kind == OfferKind.PEOPLE)].append(j)
     for i, line in enumerate(lines):
         if need[i] <= 0:
             continue
         best: tuple[Stage, str] = (Stage.KIND, "no offer serves this need type")
         last = problem.last_worker.get(line.person_ref)
-        for j, r in enumerate(res):
+        for j in by_type.get((line.need_type, line.is_visit), []):
+            r = res[j]
             chk = check_pair(line, r, problem, config, caseload.get(worker[j]))
             if chk.stage != Stage.ELIGIBLE:
                 if chk.stage > best[0]:

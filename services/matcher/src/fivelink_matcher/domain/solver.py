@@ -1,68 +1,96 @@
 """Entry points: `solve` (optimising) and `greedy` (the baseline), both pure and time-limited.
 
-The problem splits along connected components of the eligibility graph (lines and resources
-joined by eligible pairs, bundle lines joined to each other). Components with only money and
-goods lines and no bundles are a pure transport problem: min-cost flow solves them exactly.
-The rest (worker visits, bundles, caseload caps) go to CP-SAT, warm-started from the greedy
-solution, which also stands in if CP-SAT finds nothing in time. GLOP's LP relaxation of the
-CP-SAT part bounds its score; the flow part is exact, so it is its own bound.
+Sub-problems:
+- money and goods lines outside bundles are a pure transport problem: min-cost flow solves
+  them exactly;
+- visit lines (one worker each, hours, caseload caps) and every bundle line go to CP-SAT,
+  warm-started from the greedy solution, which also stands in when CP-SAT finds nothing in
+  time (reported as "greedy_fallback").
+
+When a bundle draws on money or goods, the two sub-problems share stock. They are then
+coordinated in three steps: a relaxed flow over all money/goods lines (bundles divisible)
+tells how much stock the lines outside bundles would take; CP-SAT solves visits and bundles on
+what is left plus the bundles' own share; a final flow re-plans the lines outside bundles on
+what CP-SAT did not use. GLOP's LP relaxation of the whole model bounds the score.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
+from dataclasses import dataclass
 
 from .alloc import Alloc, line_units, score
-from .cpsat import lp_bound, solve_cp
+from .cpsat import LpResult, lp_relax, solve_cp
 from .explain import assignments, unmet
 from .flow import solve_flow
 from .greedy import greedy_alloc
 from .model import Problem, Solution, SolverConfig, SolverPath
 from .prepare import PSCALE, Prepared, fair_groups, prepare
 
-
-def _partition(p: Prepared) -> tuple[list[int], list[int], list[int], list[int]]:
-    """Split open lines and resources into the flow part and the CP-SAT part."""
-    n = len(p.lines)
-    parent = list(range(n + len(p.res)))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
-    for pr in p.pairs:
-        union(pr.line, n + pr.res)
-    for members in p.bundles.values():
-        for m in members[1:]:
-            union(members[0], m)
-    needs_cp: set[int] = set()
-    lines = [i for i in p.open_lines() if p.line_pairs[i] or p.lines[i].bundle]
-    for i in lines:
-        if p.lines[i].is_visit or p.lines[i].bundle:
-            needs_cp.add(find(i))
-    flow_l = [i for i in lines if find(i) not in needs_cp]
-    cp_l = [i for i in lines if find(i) in needs_cp]
-    used = {n + j for j in range(len(p.res)) if p.res_pairs[j]}
-    flow_r = [r - n for r in sorted(used) if find(r) not in needs_cp]
-    cp_r = [r - n for r in sorted(used) if find(r) in needs_cp]
-    return flow_l, flow_r, cp_l, cp_r
+#: Share of the time left that the LP bound may take before CP-SAT runs.
+LP_TIME_SHARE = 0.35
 
 
-def _trivial_bound(p: Prepared, lines: list[int]) -> int:
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """The sub-problems: pure transport (flow) and side-constrained (CP-SAT)."""
+
+    flow_lines: list[int]  # money/goods lines outside bundles
+    cp_lines: list[int]  # visit lines and every bundle line
+    bundle_transport: list[int]  # money/goods lines inside bundles (part of cp_lines)
+    transport_res: list[int]  # money and goods resources with an eligible pair
+    people_res: list[int]  # people resources with an eligible pair
+
+    @property
+    def all_lines(self) -> list[int]:
+        return self.flow_lines + self.cp_lines
+
+
+def _partition(p: Prepared) -> Parts:
+    """Split open lines: money/goods outside bundles to the flow, the rest to CP-SAT."""
+    flow_l: list[int] = []
+    cp_l: list[int] = []
+    bundle_t: list[int] = []
+    for i in p.open_lines():
+        line = p.lines[i]
+        if line.bundle:
+            cp_l.append(i)  # kept even without a pair: such a line forces its bundle off
+            if not line.is_visit:
+                bundle_t.append(i)
+        elif p.line_pairs[i]:
+            (cp_l if line.is_visit else flow_l).append(i)
+    transport = [j for j in range(len(p.res)) if p.res_pairs[j] and not p.worker[j]]
+    people = [j for j in range(len(p.res)) if p.res_pairs[j] and p.worker[j]]
+    parts = Parts(flow_l, cp_l, bundle_t, transport, people)
+    fair_groups(p, flow_l, transport)
+    fair_groups(p, cp_l, people + (transport if bundle_t else []))
+    return parts
+
+
+def _usage(p: Prepared, alloc: Alloc, lines: set[int] | None = None) -> dict[int, int]:
+    """Capacity each resource spends on `alloc` (only on `lines` when given)."""
+    used: dict[int, int] = defaultdict(int)
+    for k, u in alloc.items():
+        pr = p.pairs[k]
+        if lines is None or pr.line in lines:
+            used[pr.res] += p.hours[pr.line] if p.worker[pr.res] else u
+    return used
+
+
+def _finish_reserve(p: Prepared) -> float:
+    """Seconds kept back for the final flow and the explanations."""
+    return 0.02 + 5e-6 * len(p.pairs)
+
+
+def _trivial_bound(p: Prepared, lines: list[int]) -> float:
     """Every line served by its best pair, every fair share met: a loose upper bound."""
     total = 0
     for i in lines:
         if p.line_pairs[i]:
             total += max(p.pairs[k].coef for k in p.line_pairs[i]) * p.need[i]
     groups = {p.group_of[i] for i in lines if i in p.group_of}
-    return total + sum(p.groups[g].bonus * p.groups[g].share for g in groups)
+    return float(total + sum(p.groups[g].bonus * p.groups[g].share for g in groups))
 
 
 def _coverage(p: Prepared, alloc: Alloc) -> float:
@@ -77,38 +105,31 @@ def _coverage(p: Prepared, alloc: Alloc) -> float:
 
 
 def _solution(
-    p: Prepared,
-    alloc: Alloc,
-    path: SolverPath,
-    bound: float,
-    t0: float,
-    size: dict[str, int],
+    p: Prepared, alloc: Alloc, path: SolverPath, bound: float, t0: float, parts: Parts
 ) -> Solution:
     obj = score(p, alloc)
-    bound = max(bound, obj)
+    bound = max(bound, float(obj))
+    size = {
+        "lines": len(p.lines),
+        "open_lines": len(p.open_lines()),
+        "resources": len(p.res),
+        "pairs": len(p.pairs),
+        "flow_lines": len(parts.flow_lines),
+        "cp_lines": len(parts.cp_lines),
+        "bundle_transport_lines": len(parts.bundle_transport),
+        "fixed": len(p.fixed),
+    }
     return Solution(
         assignments=tuple(assignments(p, alloc, path)),
         unmet=tuple(unmet(p, alloc)),
         solver_path=path,
         objective=obj / PSCALE,
         bound=bound / PSCALE,
-        gap=(bound - obj) / max(abs(bound), PSCALE),
+        gap=(bound - obj) / max(abs(bound), float(PSCALE)),
         solve_seconds=time.perf_counter() - t0,
         problem_size=size,
         coverage=_coverage(p, alloc),
     )
-
-
-def _size(p: Prepared, flow_l: list[int], cp_l: list[int]) -> dict[str, int]:
-    return {
-        "lines": len(p.lines),
-        "open_lines": len(p.open_lines()),
-        "resources": len(p.res),
-        "pairs": len(p.pairs),
-        "flow_lines": len(flow_l),
-        "cp_lines": len(cp_l),
-        "fixed": len(p.fixed),
-    }
 
 
 def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
@@ -117,49 +138,75 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
     t0 = time.perf_counter()
     stop = t0 + max(0.0, config.time_limit_s)
     p = prepare(problem, config)
-    flow_l, flow_r, cp_l, cp_r = _partition(p)
-    fair_groups(p, flow_l, flow_r)
-    fair_groups(p, cp_l, cp_r)
-    size = _size(p, flow_l, cp_l)
+    parts = _partition(p)
     fallback = False
 
-    # Pure transport: exact min-cost flow (greedy only if the flow solver reports a failure).
-    flow_alloc = solve_flow(p, flow_l, flow_r)
+    # Step 1: how much stock lines outside bundles would take (exact if there is no coupling).
+    flow_lines = parts.flow_lines + parts.bundle_transport
+    flow_alloc = solve_flow(p, flow_lines, parts.transport_res)
     if flow_alloc is None:
         fallback = True
-        flow_alloc = greedy_alloc(p, flow_l)
-    bound = float(score(p, flow_alloc) if not fallback else _trivial_bound(p, flow_l))
+        flow_alloc = greedy_alloc(p, flow_lines)
 
-    # Side constraints: CP-SAT from the greedy hint; the greedy result if CP-SAT has none.
+    # The bound: LP relaxation of the whole model (GLOP), within a share of the time.
+    bound: float | None = None
+    lp: LpResult | None = None
+    if config.compute_bound and parts.all_lines:
+        left = (stop - time.perf_counter()) * LP_TIME_SHARE
+        if left > 0:
+            lp = lp_relax(p, parts.all_lines, parts.transport_res + parts.people_res, left)
+            bound = lp.bound if lp else None
+
+    # Step 2: visits and bundles with CP-SAT, on the stock the flow left to them.
     cp_alloc: Alloc = {}
-    if cp_l:
-        hint = greedy_alloc(p, cp_l)
-        left = stop - time.perf_counter()
-        res = solve_cp(p, cp_l, cp_r, hint, left * (0.75 if config.compute_bound else 1.0))
-        if res.alloc is not None and score(p, res.alloc) >= score(p, hint):
-            cp_alloc = res.alloc
+    cp_bound = 0.0
+    if parts.cp_lines:
+        cap = list(p.cap)
+        for j, u in _usage(p, flow_alloc, set(parts.flow_lines)).items():
+            cap[j] -= u
+        res = parts.people_res + (parts.transport_res if parts.bundle_transport else [])
+        # The hint: greedy in priority order, or the rounded LP solution if that scores more.
+        hint = greedy_alloc(p, parts.cp_lines, cap)
+        if lp is not None:
+            rounded = greedy_alloc(p, parts.cp_lines, cap, lp.x)
+            if score(p, rounded) > score(p, hint):
+                hint = rounded
+        left = stop - time.perf_counter() - _finish_reserve(p)
+        out = solve_cp(p, parts.cp_lines, res, hint, left, cap)
+        if out.alloc is not None and score(p, out.alloc) >= score(p, hint):
+            cp_alloc = out.alloc
         else:
             fallback = True
             cp_alloc = hint
-        cp_bound = res.bound if res.bound is not None else float(_trivial_bound(p, cp_l))
-        left = stop - time.perf_counter()
-        if config.compute_bound and left > 0:
-            lp = lp_bound(p, cp_l, cp_r, left)
-            if lp is not None:
-                cp_bound = min(cp_bound, lp)
-        bound += cp_bound
+        cp_bound = out.bound if out.bound is not None else _trivial_bound(p, parts.cp_lines)
+
+    # Step 3: re-plan lines outside bundles on what the bundles left (only when coupled).
+    if parts.bundle_transport:
+        cap = list(p.cap)
+        for j, u in _usage(p, cp_alloc).items():
+            cap[j] -= u
+        again = solve_flow(p, parts.flow_lines, parts.transport_res, cap)
+        if again is None:
+            fallback = True
+            again = greedy_alloc(p, parts.flow_lines, cap)
+        flow_alloc = again
+    elif bound is None:
+        # Independent parts: the flow is exact, CP-SAT bounds its own part.
+        bound = score(p, flow_alloc) + cp_bound
 
     alloc = {**flow_alloc, **cp_alloc}
     path: SolverPath
     if fallback:
         path = "greedy_fallback"
-    elif cp_l:
+    elif parts.cp_lines:
         path = "cp_sat"
-    elif flow_l:
+    elif parts.flow_lines:
         path = "min_cost_flow"
     else:
         path = "empty"
-    return _solution(p, alloc, path, bound, t0, size)
+    if bound is None:
+        bound = _trivial_bound(p, parts.all_lines)
+    return _solution(p, alloc, path, bound, t0, parts)
 
 
 def greedy(problem: Problem, config: SolverConfig | None = None) -> Solution:
@@ -167,14 +214,13 @@ def greedy(problem: Problem, config: SolverConfig | None = None) -> Solution:
     config = config or SolverConfig()
     t0 = time.perf_counter()
     p = prepare(problem, config)
-    flow_l, flow_r, cp_l, cp_r = _partition(p)
-    fair_groups(p, flow_l, flow_r)
-    fair_groups(p, cp_l, cp_r)
-    lines = flow_l + cp_l
-    alloc = greedy_alloc(p, lines)
-    bound: float = float(_trivial_bound(p, lines))
-    if config.compute_bound and lines:
-        lp = lp_bound(p, lines, flow_r + cp_r, max(1.0, config.time_limit_s))
-        if lp is not None:
-            bound = min(bound, lp)
-    return _solution(p, alloc, "greedy", bound, t0, _size(p, flow_l, cp_l))
+    parts = _partition(p)
+    alloc = greedy_alloc(p, parts.all_lines)
+    bound: float | None = None
+    if config.compute_bound and parts.all_lines:
+        res = parts.transport_res + parts.people_res
+        lp = lp_relax(p, parts.all_lines, res, max(1.0, config.time_limit_s))
+        bound = lp.bound if lp else None
+    if bound is None:
+        bound = _trivial_bound(p, parts.all_lines)
+    return _solution(p, alloc, "greedy", bound, t0, parts)
