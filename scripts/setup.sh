@@ -9,6 +9,7 @@ command -v java >/dev/null || need_apt+=(default-jre-headless)
 command -v mvn >/dev/null || need_apt+=(maven)
 command -v go >/dev/null || need_apt+=(golang-go)
 command -v prometheus >/dev/null || need_apt+=(prometheus)
+command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || need_apt+=(docker-compose)
 if [ "${FIVELINK_WITH_BROWSER:-1}" = 1 ] && ! command -v chromium >/dev/null; then
   need_apt+=(chromium)
 fi
