@@ -33,7 +33,7 @@ def _fields(model: type[BaseModel], seen: set[type] | None = None) -> set[str]:
     seen = seen or {events.ScoreTerm}
     names = set(model.model_fields)
     for field in model.model_fields.values():
-        for arg in getattr(field.annotation, "__args__", ()) + (field.annotation,):
+        for arg in (*getattr(field.annotation, "__args__", ()), field.annotation):
             if isinstance(arg, type) and issubclass(arg, BaseModel) and arg not in seen:
                 seen.add(arg)
                 names |= _fields(arg, seen)
