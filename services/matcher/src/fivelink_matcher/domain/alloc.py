@@ -22,7 +22,7 @@ def group_cover(p: Prepared, alloc: Alloc) -> dict[int, int]:
 
 def score(p: Prepared, alloc: Alloc) -> int:
     """Objective value of `alloc` in score units (1/PSCALE points)."""
-    total = sum(p.pairs[k].coef * u for k, u in alloc.items())
+    total = sum(p.pairs[k].value(u) for k, u in alloc.items())
     for g, c in group_cover(p, alloc).items():
         grp = p.groups[g]
         total += grp.bonus * min(grp.share, c)

@@ -14,7 +14,7 @@ from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from .alloc import Alloc, group_cover, line_units
-from .prepare import Prepared
+from .prepare import PSCALE, Prepared
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,11 @@ class Vars:
     x: dict[int, Any]  # units on each pair
     y: dict[str, Any]  # bundle served
     f: dict[int, Any]  # fair-share coverage of each group
+    kept: dict[int, Any]  # units kept from the previous proposal (money/goods pairs)
 
+
+#: Stands for "no lower limit" in a constraint.
+NO_LIMIT = 10**15
 
 #: Default CP-SAT work limit per second of time left (deterministic time units).
 WORK_PER_SECOND = 0.7
@@ -60,6 +64,12 @@ def build(
     y = {b: m.var(1, f"b_{b}") for b in bundles}
     groups = sorted({p.group_of[i] for i in lines if i in p.group_of})
     f = {g: m.var(p.groups[g].share, f"f{g}") for g in groups}
+    # Units kept from the previous proposal on a money/goods pair (a visit keeps all or none).
+    kept = {
+        k: m.var(min(p.pairs[k].keep, _ub(p, k, caps)), f"k{k}")
+        for k in pair_ids
+        if p.pairs[k].keep and not p.worker[p.pairs[k].res]
+    }
 
     # Constraints: a visit line gets at most one worker; a money/goods line at most its need.
     for i in lines:
@@ -90,14 +100,21 @@ def build(
     # Constraints: fair-share coverage counts only units actually given in the community.
     for g in groups:
         ks = [k for i in p.groups[g].lines if i in line_set for k in p.line_pairs[i]]
-        m.linear([f[g]] + [x[k] for k in ks], [1] + [-1] * len(ks), -(10**15), 0)
+        m.linear([f[g]] + [x[k] for k in ks], [1] + [-1] * len(ks), -NO_LIMIT, 0)
 
-    # Objective: pair scores (priority, travel, continuity, churn) plus the fairness bonus.
+    # Constraints: kept units are units actually given on that pair.
+    for k, var in kept.items():
+        m.linear([var, x[k]], [1, -1], -NO_LIMIT, 0)
+
+    # Objective: pair scores (priority, travel, continuity), the churn bonus on kept units,
+    # and the fairness bonus.
     m.maximize(
-        [x[k] for k in pair_ids] + [f[g] for g in groups],
-        [p.pairs[k].coef for k in pair_ids] + [p.groups[g].bonus for g in groups],
+        [x[k] for k in pair_ids] + [f[g] for g in groups] + list(kept.values()),
+        [p.pairs[k].best_unit if p.worker[p.pairs[k].res] else p.pairs[k].coef for k in pair_ids]
+        + [p.groups[g].bonus for g in groups]
+        + [p.pairs[k].keep_bonus for k in kept],
     )
-    return Vars(x, y, f)
+    return Vars(x, y, f, kept)
 
 
 def _ub(p: Prepared, k: int, caps: list[int]) -> int:
@@ -129,14 +146,16 @@ class _LpBackend:
         return self.solver.NumVar(0.0, float(ub), name)
 
     def linear(self, vs: list[Any], cs: list[int], lb: int, ub: int) -> None:
-        ct = self.solver.Constraint(float(lb), float(ub))
+        inf = self.solver.infinity()
+        ct = self.solver.Constraint(-inf if lb <= -NO_LIMIT else float(lb), float(ub))
         for v, c in zip(vs, cs, strict=True):
             ct.SetCoefficient(v, float(c))
 
     def maximize(self, vs: list[Any], cs: list[int]) -> None:
+        # Score points, not score units: GLOP's tolerances want coefficients near 1.
         obj = self.solver.Objective()
         for v, c in zip(vs, cs, strict=True):
-            obj.SetCoefficient(v, float(c))
+            obj.SetCoefficient(v, c / PSCALE)
         obj.SetMaximization()
 
 
@@ -170,6 +189,8 @@ def solve_cp(
     cover = group_cover(p, hint)
     for g, var in v.f.items():
         be.model.add_hint(var, min(p.groups[g].share, cover.get(g, 0)))
+    for k, var in v.kept.items():
+        be.model.add_hint(var, min(p.pairs[k].keep, hint.get(k, 0)))
 
     # Solve: time-limited, single-threaded by default, fixed seed. The deterministic work
     # limit normally stops the search first, so the same input gives the same answer.
@@ -213,4 +234,5 @@ def lp_relax(
     if status != pywraplp.Solver.OPTIMAL:
         return None
     x = {k: var.solution_value() for k, var in v.x.items()}
-    return LpResult(float(be.solver.Objective().Value()), {k: u for k, u in x.items() if u > 1e-9})
+    bound = be.solver.Objective().Value() * PSCALE
+    return LpResult(bound, {k: u for k, u in x.items() if u > 1e-9})

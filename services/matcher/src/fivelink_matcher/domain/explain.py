@@ -108,7 +108,7 @@ def assignments(p: Prepared, alloc: Alloc, solver: str) -> list[Assignment]:
             ScoreTerm(name="travel_km", value=_round(travel_km)),
             ScoreTerm(name="continuity", value=w.continuity if pr.continuity else 0.0),
             ScoreTerm(name="churn", value=churn),
-            ScoreTerm(name="score", value=_round(pr.coef * (1 if visit else alloc[k]) / PSCALE)),
+            ScoreTerm(name="score", value=_round(pr.value(alloc[k]) / PSCALE)),
             ScoreTerm(name="fraction", value=_round(frac)),
         )
         extra = ""

@@ -50,12 +50,21 @@ def solve_flow(
     # Constraints: a resource gives at most its stock (or budget).
     for j in resources:
         arc(source, rnode[j], caps[j], 0)
-    first_pair = len(tails)
     # Constraints: a pair carries at most what the line needs and the resource holds.
+    # Objective: each unit on a pair earns its coefficient (cost is the negated score); units
+    # kept from the previous proposal earn the churn bonus too, on a parallel arc.
+    pair_arcs: list[int] = []
+    pair_of_arc: dict[int, int] = {}
     for k in pair_ids:
         pr = p.pairs[k]
-        # Objective: each unit on a pair earns its coefficient (cost is the negated score).
-        arc(rnode[pr.res], lnode[pr.line], pr.ub, -pr.coef)
+        kept = min(pr.keep, pr.ub)
+        pair_arcs.append(len(tails))
+        pair_of_arc[len(tails)] = k
+        arc(rnode[pr.res], lnode[pr.line], pr.ub - kept, -pr.coef)
+        if kept:
+            pair_arcs.append(len(tails))
+            pair_of_arc[len(tails)] = k
+            arc(rnode[pr.res], lnode[pr.line], kept, -pr.coef - pr.keep_bonus)
     # Constraints: a line receives at most what it still needs.
     for i in lines:
         g = p.group_of.get(i)
@@ -83,5 +92,10 @@ def solve_flow(
     status = mcf.solve()
     if status != mcf.OPTIMAL:
         return None
-    flows = mcf.flows(np.arange(first_pair, first_pair + len(pair_ids), dtype=np.int32))
-    return {k: int(f) for k, f in zip(pair_ids, flows, strict=True) if f > 0}
+    flows = mcf.flows(np.asarray(pair_arcs, dtype=np.int32))
+    alloc: Alloc = {}
+    for a, f in zip(pair_arcs, flows, strict=True):
+        if f > 0:
+            k = pair_of_arc[a]
+            alloc[k] = alloc.get(k, 0) + int(f)
+    return alloc

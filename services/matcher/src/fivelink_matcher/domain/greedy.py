@@ -42,7 +42,9 @@ def greedy_alloc(
         ok = True
         for i in members:
             got = 0
-            for k in sorted(p.line_pairs[i], key=lambda k: (-lp.get(k, 0.0), -p.pairs[k].coef, k)):
+            for k in sorted(
+                p.line_pairs[i], key=lambda k: (-lp.get(k, 0.0), -p.pairs[k].best_unit, k)
+            ):
                 pr = p.pairs[k]
                 if p.lines[i].is_visit:
                     w = p.worker[pr.res]

@@ -7,6 +7,7 @@ and goods lines, and per assignment for visit lines (one worker serves the line 
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -17,8 +18,11 @@ from .model import Fixed, Line, Problem, Resource, SolverConfig
 from .priority import Priority, priority
 
 QSCALE = 100
-PSCALE = 1_000_000
+PSCALE = 10_000_000_000
 UNLIMITED = 10**9
+#: Relative size of the deterministic per-pair perturbation that breaks ties between equally
+#: good money/goods pairs, so the flow settles on a vertex: few lines split over many offers.
+TIE_BREAK = 1e-4
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +35,21 @@ class Pair:
     ub: int  # most units this pair can carry (1 for a visit)
     coef: int  # score per unit (money/goods) or per assignment (visit)
     continuity: bool
-    kept: bool  # this pair was proposed before
+    keep: int  # units proposed on this pair before (0: none)
+    keep_bonus: int  # score per unit kept, up to `keep`: the churn penalty avoided
+
+    @property
+    def kept(self) -> bool:
+        return self.keep > 0
+
+    def value(self, units: int) -> int:
+        """Score of `units` on this pair."""
+        return self.coef * units + self.keep_bonus * min(units, self.keep)
+
+    @property
+    def best_unit(self) -> int:
+        """Score of the first unit (the most a unit on this pair can earn)."""
+        return self.coef + (self.keep_bonus if self.keep else 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +86,11 @@ class Prepared:
 
     def open_lines(self) -> list[int]:
         return [i for i, n in enumerate(self.need) if n > 0]
+
+
+def _unit_hash(a: str, b: str) -> float:
+    """A stable pseudo-random number in [0, 1) for a pair (same on every run and machine)."""
+    return zlib.crc32(f"{a}|{b}".encode()) / 2**32
 
 
 def to_units(q: float) -> int:
@@ -109,23 +132,25 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
         if j is not None and worker[j]:
             caseload[worker[j]] -= 1
 
-    proposed = {(p.line_id, p.offer_id) for p in problem.proposed}
+    proposed: dict[tuple[str, str], float] = defaultdict(float)
+    for prop in problem.proposed:
+        proposed[(prop.line_id, prop.offer_id)] += prop.quantity
     w = config.weights
     pairs: list[Pair] = []
     line_pairs: list[list[int]] = [[] for _ in lines]
     res_pairs: list[list[int]] = [[] for _ in res]
     no_pair: dict[int, tuple[Stage, str]] = {}
-    # Only offers of the right need type and kind can pass the first stage: index them.
-    by_type: dict[tuple[NeedType, bool], list[int]] = defaultdict(list)
+    # Only offers of the right need type can pass the first stage: index them.
+    by_type: dict[NeedType, list[int]] = defaultdict(list)
     for j, r in enumerate(res):
-        for nt in r.need_types:
-            by_type[(nt, r.kind == OfferKind.PEOPLE)].append(j)
+        for nt in dict.fromkeys(r.need_types):
+            by_type[nt].append(j)
     for i, line in enumerate(lines):
         if need[i] <= 0:
             continue
         best: tuple[Stage, str] = (Stage.KIND, "no offer serves this need type")
         last = problem.last_worker.get(line.person_ref)
-        for j in by_type.get((line.need_type, line.is_visit), []):
+        for j in by_type.get(line.need_type, []):
             r = res[j]
             chk = check_pair(line, r, problem, config, caseload.get(worker[j]))
             if chk.stage != Stage.ELIGIBLE:
@@ -134,21 +159,20 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
                 continue
             travel = 0.0 if r.kind == OfferKind.MONEY else w.travel_per_km * chk.km
             cont = bool(last) and r.worker_id == last
-            kept = (line.line_id, r.offer_id) in proposed
-            points = (
-                prio[i].value
-                - travel
-                + (w.continuity if cont else 0.0)
-                + (w.churn if kept else 0.0)
-            )
+            kept = proposed.get((line.line_id, r.offer_id), 0.0)
+            points = prio[i].value - travel + (w.continuity if cont else 0.0)
+            if not line.is_visit:
+                points *= 1.0 - TIE_BREAK * _unit_hash(line.line_id, r.offer_id)
             coef = round(points * PSCALE / full[i])
+            keep = (1 if line.is_visit else min(need[i], to_units(kept))) if kept else 0
+            keep_bonus = round(w.churn * PSCALE / full[i]) if keep else 0
             if points <= 0 or coef <= 0:
                 # Eligible, but travel eats more than serving the line is worth.
                 if best[0] < Stage.RANGE:
                     best = (Stage.RANGE, f"{chk.km:.1f} km costs more than the line is worth")
                 continue
             ub = 1 if line.is_visit else min(need[i], cap[j])
-            pairs.append(Pair(i, j, chk.km, ub, coef, cont, kept))
+            pairs.append(Pair(i, j, chk.km, ub, coef, cont, keep, keep_bonus))
             line_pairs[i].append(len(pairs) - 1)
             res_pairs[j].append(len(pairs) - 1)
         if not line_pairs[i]:

@@ -88,7 +88,7 @@ def _trivial_bound(p: Prepared, lines: list[int]) -> float:
     total = 0
     for i in lines:
         if p.line_pairs[i]:
-            total += max(p.pairs[k].coef for k in p.line_pairs[i]) * p.need[i]
+            total += max(p.pairs[k].best_unit for k in p.line_pairs[i]) * p.need[i]
     groups = {p.group_of[i] for i in lines if i in p.group_of}
     return float(total + sum(p.groups[g].bonus * p.groups[g].share for g in groups))
 
