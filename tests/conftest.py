@@ -28,15 +28,13 @@ def stack() -> Iterator[infra.Stack]:
     base = int(os.environ.get("FIVELINK_TEST_PORT_BASE", "19100"))
     state = infra.REPO_ROOT / ".run" / f"test-{base}"
     keep = os.environ.get("FIVELINK_TEST_KEEP") == "1"
-    stack = infra.Stack(state, infra.Ports.from_base(base))
+    stack = infra.Stack(state, infra.Ports.from_base(base), service_overrides=TEST_ENV)
     if not keep or not all(infra.health(stack).values()):
         infra.stop_all(stack, lambda _: None)
         shutil.rmtree(state, ignore_errors=True)
         stack.state_dir.mkdir(parents=True, exist_ok=True)
-        stack.ports  # noqa: B018
-        stack.__dict__["env"] = TEST_ENV
         try:
-            infra.start_all(stack, print, env=TEST_ENV)
+            infra.start_all(stack, print)
         except infra.InfraError:
             infra.stop_all(stack, lambda _: None)
             raise

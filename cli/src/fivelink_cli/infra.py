@@ -61,6 +61,7 @@ class Stack:
 
     state_dir: Path
     ports: Ports = field(default_factory=Ports)
+    service_overrides: dict[str, str] = field(default_factory=dict)  # extra service env
 
     def __post_init__(self) -> None:
         self.state_dir = self.state_dir.resolve()
@@ -89,6 +90,7 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        env.update(self.service_overrides)
         env.update(extra or {})
         return env
 
@@ -107,8 +109,9 @@ class Stack:
             return None
         try:
             pid = int(path.read_text().strip())
-            os.kill(pid, 0)
-        except (ValueError, ProcessLookupError, PermissionError):
+        except ValueError:
+            pid = 0
+        if pid <= 0 or not _alive(pid):
             path.unlink(missing_ok=True)
             return None
         return pid

@@ -13,11 +13,12 @@ from fivelink_matcher import api
 from fivelink_matcher.adapters.store import MatcherStore
 from fivelink_matcher.domain.model import SolverConfig
 from fivelink_matcher.engine import Rebalancer
+from fivelink_matcher.escalations import Escalator
 from fivelink_matcher.handlers import MatcherHandlers
 from fivelink_matcher.metrics import MatcherMetrics
 from fivelink_matcher.settings import MatcherSettings
 from fivelink_shared import topics
-from fivelink_shared.events import NEED_EVENTS, OFFER_EVENTS, ResponseRecorded
+from fivelink_shared.events import NEED_EVENTS, OFFER_EVENTS, ResponseRecorded, Urgency
 from fivelink_shared.kafka import SafeConsumer
 from fivelink_shared.mongo import ProcessedEvents
 from fivelink_shared.service import ServiceRuntime, create_app
@@ -33,8 +34,13 @@ def build_app(settings: MatcherSettings | None = None) -> FastAPI:
     config = SolverConfig(
         time_limit_s=settings.solve_time_limit_s,
         workers=settings.solver_workers,
-        scarcity_policy=settings.scarcity_policy,
-    )  # type: ignore[arg-type]
+        scarcity_policy=settings.scarcity_policy,  # type: ignore[arg-type]
+        sla_hours={
+            Urgency.CRISIS: settings.sla_crisis_hours,
+            Urgency.HIGH: settings.sla_high_hours,
+            Urgency.NORMAL: settings.sla_normal_hours,
+        },
+    )
     rebalancer = Rebalancer(
         store=store,
         broker=runtime.broker,
@@ -75,20 +81,42 @@ def build_app(settings: MatcherSettings | None = None) -> FastAPI:
         await consumer.handle(message.body, RESPONSES, handlers.on_response, topics.RESPONSES)
 
     broker.publisher(
+        topics.ESCALATIONS,
+        title="escalations",
+        description="EscalationRaised: unmet lines past their SLA",
+    )
+    broker.publisher(
         topics.ASSIGNMENTS,
         title="assignments",
         description="AssignmentProposed / AssignmentWithdrawn",
     )
 
+    escalator = Escalator(
+        store=store,
+        broker=runtime.broker,
+        metrics=metrics,
+        config=config,
+        interval_s=settings.escalation_check_s,
+    )
+
+    async def after_start() -> None:
+        await rebalancer.start()
+        await escalator.start()
+
+    async def on_stop() -> None:
+        await escalator.stop()
+        await rebalancer.stop()
+
     app = create_app(
         runtime,
         title="fivelink matcher",
         on_start=store.ensure_indexes,
-        after_start=rebalancer.start,
-        on_stop=rebalancer.stop,
+        after_start=after_start,
+        on_stop=on_stop,
         description="Assigns money, goods and social workers to need lines.",
     )
     app.state.store = store
     app.state.rebalancer = rebalancer
+    app.state.escalator = escalator
     app.include_router(api.router)
     return app

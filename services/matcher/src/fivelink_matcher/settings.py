@@ -14,4 +14,7 @@ class MatcherSettings(CommonSettings):
     scarcity_policy: str = Field(
         default="priority", pattern="^(priority|earliest_deadline|most_vulnerable_first)$"
     )
-    escalation_check_s: float = Field(default=30.0, gt=0)
+    escalation_check_s: float = Field(default=30.0, gt=0, description="SLA check interval")
+    sla_crisis_hours: float = Field(default=4.0, gt=0, description="SLA of a crisis line")
+    sla_high_hours: float = Field(default=24.0, gt=0)
+    sla_normal_hours: float = Field(default=72.0, gt=0)
