@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 from discovery_support import NOW, make_id
+
 from fivelink_intake.discovery.batch import BatchError, parse_batch
 
 HEADER = "signal_id,source,observed_at,kind,value,county,categories,id_number,phone,name\n"

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 from discovery_support import KEY, NOW, make_id, sig
+
 from fivelink_intake.discovery.engine import evaluate
 from fivelink_intake.discovery.identity import id_ref, phone_name_ref
 from fivelink_intake.discovery.rules import load_rules

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from discovery_support import KEY, make_id
+
 from fivelink_intake.discovery.identity import (
     id_check_digit,
     id_ref,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from fivelink_intake.discovery.rules import RulesError, load_rules, parse_rules
 from fivelink_shared.events import NeedType
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from discovery_support import KEY, NOW
+
 from fivelink_intake.discovery.engine import evaluate
 from fivelink_intake.discovery.rules import load_rules
 from fivelink_intake.discovery.selfcheck import QUESTIONS, score, to_signal
