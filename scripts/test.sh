@@ -7,8 +7,8 @@ bash scripts/setup.sh
 echo "==> ruff"
 uv run ruff check .
 uv run ruff format --check .
-echo "==> mypy (domain cores, strict)"
-uv run mypy shared/src/fivelink_shared/events.py \
+echo "==> mypy --strict (domain cores, shared package, CLI)"
+uv run mypy shared/src/fivelink_shared cli/src/fivelink_cli \
   services/matcher/src/fivelink_matcher/domain \
   services/intake/src/fivelink_intake/discovery \
   services/intake/src/fivelink_intake/domain

@@ -186,9 +186,10 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
     """True when the URL answers 2xx."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return 200 <= resp.status < 300
+            status: int = resp.status
     except OSError:
         return False
+    return 200 <= status < 300
 
 
 def wait_until(
