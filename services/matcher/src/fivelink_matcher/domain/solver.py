@@ -157,13 +157,24 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
             lp = lp_relax(p, parts.all_lines, parts.transport_res + parts.people_res, left)
             bound = lp.bound if lp else None
 
-    # Step 2: visits and bundles with CP-SAT, on the stock the flow left to them.
+    # Step 2: visits and bundles with CP-SAT, on the stock the lines outside bundles leave:
+    # as the LP splits it when there is an LP solution (it prices bundles whole), else as the
+    # relaxed flow does.
     cp_alloc: Alloc = {}
     cp_bound = 0.0
     if parts.cp_lines:
         cap = list(p.cap)
-        for j, u in _usage(p, flow_alloc, set(parts.flow_lines)).items():
-            cap[j] -= u
+        outside = set(parts.flow_lines)
+        if lp is not None and parts.bundle_transport:
+            taken: dict[int, float] = defaultdict(float)
+            for k, u in lp.x.items():
+                if p.pairs[k].line in outside:
+                    taken[p.pairs[k].res] += u
+            for j, t in taken.items():
+                cap[j] -= int(t + 1e-6)
+        else:
+            for j, u in _usage(p, flow_alloc, outside).items():
+                cap[j] -= u
         res = parts.people_res + (parts.transport_res if parts.bundle_transport else [])
         # The hint: greedy in priority order, or the rounded LP solution if that scores more.
         hint = greedy_alloc(p, parts.cp_lines, cap)
