@@ -106,6 +106,7 @@ class DeclineReason(StrEnum):
     NOT_SUITABLE = "not_suitable"
     PERSON_UNREACHABLE = "person_unreachable"
     OTHER = "other"
+    NO_RESPONSE = "no_response"  # released by the notifier after the SLA; not chosen by people
 
 
 class Frozen(BaseModel):
@@ -310,6 +311,8 @@ class EscalationRaised(EventBase):
 
 
 ResponseEvent = Annotated[ResponseRecorded, Field(discriminator="type")]
+RESPONSE_EVENTS: TypeAdapter[ResponseRecorded] = TypeAdapter(ResponseRecorded)
+ESCALATION_EVENTS: TypeAdapter[EscalationRaised] = TypeAdapter(EscalationRaised)
 EscalationEvent = Annotated[EscalationRaised, Field(discriminator="type")]
 
 NEED_EVENTS: TypeAdapter[NeedOpened | NeedClosed] = TypeAdapter(NeedEvent)

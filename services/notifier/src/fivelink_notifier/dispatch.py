@@ -1,14 +1,21 @@
-"""From events to deliveries: choose recipients, render, claim (de-duplicate), then deliver
-with retries in a background worker, recording every attempt.
+"""From events to deliveries: choose recipients, render, claim (de-duplicate); then a worker
+sends what is due, applying the delivery policy (quiet hours, rate limits) and the retry
+policy (tenacity's exponential backoff with jitter, via ``policy.after_attempt``).
+
+Retries are durable: a failed attempt is recorded and the delivery gets a ``not_before``; the
+worker picks it up again then, also after a restart. No attempt loop lives in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import random
-from collections.abc import Mapping
+import socket
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,27 +23,51 @@ from faststream.kafka import KafkaBroker
 from pydantic import TypeAdapter
 
 from fivelink_notifier.adapters.store import NotifierStore
-from fivelink_notifier.channels.base import Channel, ChannelKind, Message, Role, Target
+from fivelink_notifier.channels.base import Channel, ChannelKind, DeliveryResult, Message, Role
+from fivelink_notifier.channels.base import Target as TargetUnion
+from fivelink_notifier.loop import links_for
 from fivelink_notifier.metrics import NotifierMetrics
-from fivelink_notifier.rendering import assignment_context, render, withdrawn_context
+from fivelink_notifier.policy import Outcome, PolicySettings, Verdict, after_attempt, decide
+from fivelink_notifier.rendering import (
+    assignment_context,
+    escalation_context,
+    reminder_context,
+    render,
+    withdrawn_context,
+)
 from fivelink_notifier.signing import response_links
 from fivelink_shared import topics
 from fivelink_shared.events import (
     AssignmentProposed,
     AssignmentWithdrawn,
+    EscalationRaised,
     Language,
-    ResponseKind,
     Urgency,
 )
 from fivelink_shared.mongo import Document
 
 log = logging.getLogger(__name__)
-TARGET: TypeAdapter[Target] = TypeAdapter(Target)
+TARGET: TypeAdapter[TargetUnion] = TypeAdapter(TargetUnion)
+LEASE = timedelta(seconds=60)
 
-ACTIONS: dict[Role, tuple[ResponseKind, ...]] = {
-    Role.SOCIAL_WORKER: (ResponseKind.ACCEPTED, ResponseKind.DECLINED, ResponseKind.DELIVERED),
-    Role.CHARITY: (ResponseKind.ACCEPTED, ResponseKind.DECLINED, ResponseKind.DELIVERED),
-}
+
+@dataclass(frozen=True)
+class Links:
+    """How response links are made: ``{public_url}/r/<token>``, valid for ``ttl``."""
+
+    secret: str
+    public_url: str
+    ttl: timedelta
+
+    def make(self, assignment_id: str, party: str, role: Role, status: str) -> dict[str, str]:
+        return response_links(
+            f"{self.public_url}/r",
+            self.secret,
+            assignment_id,
+            party,
+            links_for(role, status),
+            datetime.now(UTC) + self.ttl,
+        )
 
 
 class Dispatcher:
@@ -47,54 +78,152 @@ class Dispatcher:
         channels: Mapping[ChannelKind, Channel],
         broker: KafkaBroker,
         metrics: NotifierMetrics,
-        link_secret: str,
-        public_url: str,
-        link_ttl: timedelta,
-        max_attempts: int,
+        links: Links,
+        policy: PolicySettings,
+        policy_channels: Iterable[str] = ("email", "sms"),
+        workers: int = 32,
+        dashboard_url: str = "",
     ) -> None:
         self.store = store
         self.channels = channels
         self.broker = broker
         self.metrics = metrics
-        self.link_secret = link_secret
-        self.public_url = public_url
-        self.link_ttl = link_ttl
-        self.max_attempts = max_attempts
+        self.links = links
+        self.policy = policy
+        self.policy_channels = frozenset(policy_channels)
+        self.workers = workers
+        self.dashboard_url = dashboard_url
+        self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:6]}"
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._inflight: dict[str, asyncio.Task[str]] = {}
+        self._busy_keys: set[str] = set()
+        self._stopping = False
 
     # --- events -> claimed deliveries -------------------------------------------------------
 
-    async def on_assignment(self, event: AssignmentProposed | AssignmentWithdrawn) -> None:
-        recipients = [(event.org_id, Role.CHARITY)]
-        worker = getattr(event, "worker_id", None)
-        if worker:
-            recipients.append((worker, Role.SOCIAL_WORKER))
-        for party, role in recipients:
-            for sub in await self.store.subscriptions_of(party):
-                if sub.get("events") and event.type not in sub["events"]:
-                    continue
-                await self._claim(event, party, role, sub)
+    async def on_assignment(
+        self, event: AssignmentProposed | AssignmentWithdrawn, parties: list[dict[str, str]]
+    ) -> int:
+        """Claim one delivery per subscribed channel of each party; returns how many were new."""
+        new = 0
+        for party in parties:
+            party_id, role = party["party_id"], Role(party["role"])
+            if role is Role.BENEFICIARY and isinstance(event, AssignmentWithdrawn):
+                continue  # the person hears what is coming, not the matcher's churn
+            for sub in await self._subs(party_id, event.type, role):
+                language = _language(sub, getattr(event, "language", None))
+                if isinstance(event, AssignmentProposed):
+                    links = self.links.make(event.assignment_id, party_id, role, "proposed")
+                    context = assignment_context(event, role, links)
+                    template, urgency = f"assignment_proposed.{role.value}", event.urgency
+                else:
+                    links, context = {}, withdrawn_context(event, role)
+                    template, urgency = "assignment_withdrawn", Urgency.NORMAL
+                new += await self._claim(
+                    event.event_id,
+                    event.type,
+                    event.occurred_at,
+                    event.correlation_id,
+                    event.assignment_id,
+                    party_id,
+                    role,
+                    sub,
+                    template,
+                    language,
+                    context,
+                    urgency,
+                    links,
+                )
         self._wake.set()
+        return new
+
+    async def on_escalation(self, event: EscalationRaised) -> int:
+        """Tell the supervisors subscribed at the escalated level for that area."""
+        code = {
+            "community": event.region.community,
+            "township": event.region.township,
+            "county": event.region.county or event.county,
+        }[event.level]
+        new = 0
+        if not code:
+            log.warning("escalation without a region code", extra={"level": event.level})
+            return 0
+        context = escalation_context(event, self.dashboard_url)
+        for sub in await self.store.supervisors(event.level, code):
+            if not _wants(sub, event.type):
+                continue
+            new += await self._claim(
+                event.event_id,
+                event.type,
+                event.occurred_at,
+                event.correlation_id,
+                None,
+                sub["party_id"],
+                Role.SUPERVISOR,
+                sub,
+                "escalation_raised",
+                _language(sub, None),
+                context,
+                event.urgency,
+                {},
+            )
+            self.metrics.escalations.labels(event.level).inc()
+        self._wake.set()
+        return new
+
+    async def remind(self, assignment: Document, event_id: str) -> int:
+        """An SLA reminder to every party of an assignment still waiting in its state."""
+        proposal = AssignmentProposed.model_validate(assignment["event"])
+        status = assignment["status"]
+        new = 0
+        for party in assignment.get("parties", []):
+            party_id, role = party["party_id"], Role(party["role"])
+            if role is Role.BENEFICIARY:
+                continue
+            for sub in await self._subs(party_id, "reminder", role):
+                links = self.links.make(proposal.assignment_id, party_id, role, status)
+                context = reminder_context(proposal, role, links)
+                if role is Role.CHARITY:
+                    context.pop("case_id", None)
+                new += await self._claim(
+                    event_id,
+                    "reminder",
+                    datetime.now(UTC),
+                    proposal.correlation_id,
+                    proposal.assignment_id,
+                    party_id,
+                    role,
+                    sub,
+                    "reminder",
+                    _language(sub, proposal.language),
+                    context,
+                    proposal.urgency,
+                    links,
+                )
+        self._wake.set()
+        return new
+
+    async def _subs(self, party_id: str, event_type: str, role: Role) -> list[Document]:
+        subs = await self.store.subscriptions_of(party_id)
+        return [s for s in subs if _wants(s, event_type) and s.get("role") == role.value]
 
     async def _claim(
-        self, event: AssignmentProposed | AssignmentWithdrawn, party: str, role: Role, sub: Document
-    ) -> None:
-        language = Language(sub.get("language") or getattr(event, "language", "zh"))
-        if isinstance(event, AssignmentProposed):
-            links = response_links(
-                f"{self.public_url}/r",
-                self.link_secret,
-                event.assignment_id,
-                party,
-                ACTIONS.get(role, ()),
-                datetime.now(UTC) + self.link_ttl,
-            )
-            context = assignment_context(event, role, links)
-            template, urgency = f"assignment_proposed.{role.value}", event.urgency
-        else:
-            links, context = {}, withdrawn_context(event, role)
-            template, urgency = "assignment_withdrawn", Urgency.NORMAL
+        self,
+        event_id: str,
+        event_type: str,
+        occurred_at: datetime,
+        correlation_id: str,
+        assignment_id: str | None,
+        party: str,
+        role: Role,
+        sub: Document,
+        template: str,
+        language: Language,
+        context: Mapping[str, Any],
+        urgency: Urgency,
+        links: dict[str, str],
+    ) -> int:
         subject, body = render(template, language, context)
         message = Message(
             recipient=party,
@@ -103,108 +232,213 @@ class Dispatcher:
             language=language,
             subject=subject,
             body=body,
-            event_id=event.event_id,
+            event_id=event_id,
             urgency=urgency,
             links=links,
         )
         claimed = await self.store.claim_delivery(
             {
-                "_id": f"{event.event_id}:{party}:{sub['channel']}",
-                "event_id": event.event_id,
-                "event_type": event.type,
-                "assignment_id": event.assignment_id,
+                "_id": f"{event_id}:{party}:{sub['channel']}",
+                "event_id": event_id,
+                "event_type": event_type,
+                "assignment_id": assignment_id,
                 "party_id": party,
                 "role": role.value,
                 "channel": sub["channel"],
                 "subscription_id": sub["_id"],
+                "urgency": urgency.value,
                 "status": "pending",
-                "occurred_at": event.occurred_at,
-                "correlation_id": event.correlation_id,
+                "occurred_at": occurred_at,
+                "correlation_id": correlation_id,
                 "message": message.model_dump(mode="json"),
             }
         )
         if not claimed:
-            log.info("duplicate event for party skipped", extra={"event_id": event.event_id})
+            self.metrics.duplicates.inc()
+            log.info("duplicate event for party skipped", extra={"event_id": event_id})
+        return int(claimed)
 
-    # --- deliveries worker ----------------------------------------------------------------
+    # --- the worker -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._loop())
         self._wake.set()
 
-    async def stop(self) -> None:
+    async def stop(self, drain_s: float = 8.0) -> None:
+        """Stop taking work, let in-flight sends finish and be recorded, then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._inflight:
+            await asyncio.wait(list(self._inflight.values()), timeout=drain_s)
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def wake(self) -> None:
+        self._wake.set()
+
     async def _loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=2.0)
-            self._wake.clear()
+        while not self._stopping:
             try:
-                pending = await self.store.pending()
-                await asyncio.gather(*(self.deliver(d) for d in pending))
+                await self._sweep()
+                await self._dead_letters()
             except Exception:
                 log.exception("delivery sweep failed; will retry")
-                await asyncio.sleep(1.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=await self._idle_s())
+            self._wake.clear()
+
+    async def _idle_s(self) -> float:
+        if len(self._inflight) >= self.workers:
+            return 1.0  # a finishing send wakes us
+        nxt = await self.store.next_due()
+        if nxt is None:
+            return 1.0
+        return min(1.0, max(0.02, (nxt - datetime.now(UTC)).total_seconds()))
+
+    async def _sweep(self) -> None:
+        free = self.workers - len(self._inflight)
+        if free <= 0 or self._stopping:
+            return
+        now = datetime.now(UTC)
+        due = await self.store.due(now, limit=free * 2, exclude=list(self._inflight))
+        for doc in due:
+            if len(self._inflight) >= self.workers:
+                break
+            key = self._key(doc)
+            if key in self._busy_keys:
+                continue  # one at a time per recipient where the rate limit applies
+            self._busy_keys.add(key)
+            task = asyncio.create_task(self.deliver(doc))
+            self._inflight[doc["_id"]] = task
+            task.add_done_callback(functools.partial(self._done, doc["_id"], key))
+
+    def _key(self, doc: Document) -> str:
+        if doc["channel"] in self.policy_channels:
+            return f"{doc['party_id']}:{doc['channel']}"
+        return str(doc["_id"])
+
+    def _done(self, delivery_id: str, key: str, _task: object = None) -> None:
+        self._inflight.pop(delivery_id, None)
+        self._busy_keys.discard(key)
+        self._wake.set()
 
     async def deliver(self, delivery: Document) -> str:
-        """Send one delivery, retrying retryable failures with backoff up to the cap."""
+        """One attempt at one delivery (or a deferral); returns the delivery's new status."""
+        now = datetime.now(UTC)
+        if not await self.store.lease(delivery["_id"], now, LEASE):
+            return "leased"
         channel_name = delivery["channel"]
-        sub = await self.store.get_subscription(delivery["subscription_id"])
-        message = Message.model_validate(delivery["message"])
-        if sub is None:
-            await self.store.set_status(delivery["_id"], "failed", failure="no subscription")
-            return "failed"
-        target = TARGET.validate_python(sub["target"])
-        channel = self.channels[ChannelKind(channel_name)]
-        attempt_no = len(delivery.get("attempts", []))
-        while attempt_no < self.max_attempts:
-            attempt_no += 1
-            result = await channel.send(target, message)
-            outcome = "ok" if result.ok else ("retryable" if result.retryable else "permanent")
-            self.metrics.attempts.labels(channel_name, outcome).inc()
-            attempt = {
-                "n": attempt_no,
-                "at": datetime.now(UTC),
-                "ok": result.ok,
-                "status": result.status,
-                "detail": result.detail[:300],
-            }
-            if result.ok:
-                await self.store.record_attempt(delivery["_id"], attempt, "delivered")
-                self.metrics.deliveries.labels(channel_name, "delivered").inc()
-                age = (datetime.now(UTC) - _aware(delivery["occurred_at"])).total_seconds()
-                self.metrics.latency.labels(channel_name).observe(max(age, 0.0))
-                return "delivered"
-            if not result.retryable:
-                break
-            await self.store.record_attempt(delivery["_id"], attempt, "retrying")
+        urgency = Urgency(delivery.get("urgency", "normal"))
+        if channel_name in self.policy_channels:
+            since = now - self.policy.rate_limit.window
+            sent = await self.store.sent_times(delivery["party_id"], channel_name, since)
+            verdict = decide(now, urgency, sent, self.policy)
+            if verdict.verdict is Verdict.DEFER:
+                await self.store.defer(delivery["_id"], verdict.send_at, verdict.reason)
+                self.metrics.deferred.labels(channel_name, verdict.reason).inc()
+                return "deferred"
+        result = await self._send(delivery)
+        attempts_made = len(delivery.get("attempts", [])) + 1
+        finished = datetime.now(UTC)
+        decision = after_attempt(result, attempts_made, finished, self.policy.retry)
+        outcome = "ok" if result.ok else ("retryable" if result.retryable else "permanent")
+        self.metrics.attempts.labels(channel_name, outcome).inc()
+        attempt = {
+            "n": attempts_made,
+            "at": finished,
+            "ok": result.ok,
+            "status": result.status,
+            "detail": result.detail[:300],
+            "by": self.owner,
+        }
+        if decision.outcome is Outcome.DELIVERED:
+            await self.store.record_attempt(delivery["_id"], attempt, "delivered", sent_at=finished)
+            self.metrics.deliveries.labels(channel_name, "delivered").inc()
+            age = (finished - _aware(delivery["occurred_at"])).total_seconds()
+            self.metrics.latency.labels(channel_name).observe(max(age, 0.0))
+            return "delivered"
+        if decision.outcome is Outcome.RETRY:
+            assert decision.retry_at is not None
+            await self.store.record_attempt(
+                delivery["_id"], attempt, "retrying", not_before=decision.retry_at
+            )
             self.metrics.retries.labels(channel_name).inc()
-            await asyncio.sleep(_backoff(attempt_no))
-        await self.store.record_attempt(delivery["_id"], attempt, "failed")
-        self.metrics.deliveries.labels(channel_name, "failed").inc()
-        await self.broker.publish(
-            {
-                "source_topic": topics.ASSIGNMENTS,
-                "reason": "delivery_failed",
-                "delivery_id": delivery["_id"],
-                "channel": channel_name,
-                "status": attempt["status"],
-            },
-            topic=topics.dead_letter("notifier"),
+            return "retrying"
+        await self.store.record_attempt(
+            delivery["_id"], attempt, "failed", failure=decision.reason, dlq_pending=True
         )
+        self.metrics.deliveries.labels(channel_name, "failed").inc()
+        await self._dead_letter({**delivery, "failure": decision.reason, "last": attempt})
         return "failed"
 
+    async def _send(self, delivery: Document) -> DeliveryResult:
+        sub = await self.store.get_subscription(delivery["subscription_id"])
+        if sub is None:
+            return DeliveryResult.failed("no_subscription", "subscription removed", retryable=False)
+        target = TARGET.validate_python(_target(sub))
+        message = Message.model_validate(delivery["message"])
+        channel = self.channels.get(ChannelKind(delivery["channel"]))
+        if channel is None:
+            return DeliveryResult.failed("no_channel", "channel not configured", retryable=False)
+        try:
+            return await channel.send(target, message)
+        except Exception as exc:  # a channel must not raise; if it does, try again later
+            log.exception("channel raised", extra={"channel": delivery["channel"]})
+            return DeliveryResult.failed("channel_error", type(exc).__name__, retryable=True)
 
-def _backoff(attempt: int) -> float:
-    """Exponential backoff with full jitter: 0.5 s, 1 s, 2 s … capped at 30 s."""
-    return float(random.uniform(0, min(30.0, 0.5 * 2 ** (attempt - 1))))
+    async def _dead_letter(self, delivery: Document) -> None:
+        """Publish the permanent failure on the notifier's dead-letter topic (ids only)."""
+        try:
+            await self.broker.publish(
+                {
+                    "source_topic": topics.ASSIGNMENTS,
+                    "reason": "delivery_failed",
+                    "delivery_id": delivery["_id"],
+                    "event_id": delivery["event_id"],
+                    "event_type": delivery.get("event_type"),
+                    "party_id": delivery["party_id"],
+                    "channel": delivery["channel"],
+                    "failure": delivery.get("failure"),
+                    "attempts": len(delivery.get("attempts", [])) + 1,
+                },
+                topic=topics.dead_letter("notifier"),
+                key=delivery["party_id"].encode(),
+            )
+        except Exception:
+            log.exception("dead-letter publish failed; will retry")
+            return
+        await self.store.set_fields(delivery["_id"], dlq_pending=False)
+
+    async def _dead_letters(self) -> None:
+        for doc in await self.store.undelivered_dead_letters():
+            await self._dead_letter(doc)
+
+
+def _target(sub: Document) -> Document:
+    """The subscription's target, with the older secrets still inside their grace window."""
+    target = dict(sub["target"])
+    if target.get("kind") == "webhook":
+        now = datetime.now(UTC)
+        target["previous_secrets"] = tuple(
+            p["secret"] for p in sub.get("previous_secrets", []) if _aware(p["until"]) > now
+        )
+    return target
+
+
+def _wants(sub: Document, event_type: str) -> bool:
+    events = sub.get("events") or []
+    return not events or event_type in events
+
+
+def _language(sub: Document, fallback: Language | str | None) -> Language:
+    return Language(sub.get("language") or fallback or Language.ZH)
 
 
 def _aware(value: Any) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
     return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -46,6 +46,29 @@ class NotifierMetrics:
             ["level"],
             registry=registry,
         )
+        self.duplicates = Counter(
+            "fivelink_notifier_duplicate_deliveries_total",
+            "Deliveries not created because the event already reached that party",
+            registry=registry,
+        )
+        self.deferred = Counter(
+            "fivelink_notifier_deferred_total",
+            "Deliveries deferred by quiet hours or the rate limit",
+            ["channel", "reason"],
+            registry=registry,
+        )
+        self.followups = Counter(
+            "fivelink_notifier_followups_total",
+            "SLA follow-ups: reminders and releases of unanswered proposals",
+            ["kind"],
+            registry=registry,
+        )
+        for kind in ("reminder", "delivery_reminder", "release"):
+            self.followups.labels(kind)
+        for response in ("accepted", "declined", "delivered", "confirmed"):
+            self.responses.labels(response)
+        for level in ("community", "township", "county"):
+            self.escalations.labels(level)
         for channel in CHANNELS:
             for result in ("delivered", "failed"):
                 self.deliveries.labels(channel, result)

@@ -1,31 +1,41 @@
 """Notifier's store: who wants what on which channel, and every delivery with its attempts.
 
 A delivery's id is ``<event_id>:<party>:<channel>``: inserting it is the de-duplication, so
-a redelivered Kafka event never makes a second message.
+a redelivered Kafka event never makes a second message. Deliveries are a durable queue:
+``status`` (pending → retrying → delivered | failed), ``not_before`` (deferred or backed-off),
+``lease_until`` (a conditional update wins the right to send; it lapses if a sender dies).
+Every update touches one document, conditionally, so it is safe on FerretDB v1 too.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from fivelink_shared.mongo import Document
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+OPEN = ("pending", "retrying")
 
 
 class NotifierStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.subscriptions = db["subscriptions"]
         self.deliveries = db["deliveries"]
-        self.inbox = db["inbox"]
 
     async def ensure_indexes(self) -> None:
         await self.subscriptions.create_index("party_id")
+        await self.subscriptions.create_index([("scope_level", 1), ("scope_code", 1)])
         await self.deliveries.create_index([("party_id", 1), ("created_at", -1)])
-        await self.deliveries.create_index("status")
-        await self.inbox.create_index([("user_id", 1), ("created_at", -1)])
+        await self.deliveries.create_index([("status", 1), ("not_before", 1)])
+        await self.deliveries.create_index([("party_id", 1), ("channel", 1), ("sent_at", -1)])
+        await self.deliveries.create_index("event_id")
+
+    # --- subscriptions -----------------------------------------------------------------------
 
     async def put_subscription(self, doc: Document) -> None:
         await self.subscriptions.replace_one({"_id": doc["_id"]}, doc, upsert=True)
@@ -33,47 +43,148 @@ class NotifierStore:
     async def subscriptions_of(self, party_id: str) -> list[Document]:
         return [d async for d in self.subscriptions.find({"party_id": party_id})]
 
+    async def supervisors(self, level: str, code: str) -> list[Document]:
+        query = {"role": "supervisor", "scope_level": level, "scope_code": code}
+        return [d async for d in self.subscriptions.find(query)]
+
     async def get_subscription(self, sub_id: str) -> Document | None:
         return await self.subscriptions.find_one({"_id": sub_id})
 
+    async def rotate_secret(
+        self, sub_id: str, new_secret: str, grace_until: datetime
+    ) -> Document | None:
+        """Make ``new_secret`` current; keep the old one signing until ``grace_until``."""
+        sub = await self.get_subscription(sub_id)
+        if sub is None or sub.get("channel") != "webhook":
+            return None
+        now = datetime.now(UTC)
+        old = [
+            p
+            for p in sub.get("previous_secrets", [])
+            if _aware(p["until"]) > now and p["secret"] != new_secret
+        ]
+        old.insert(0, {"secret": sub["target"]["secret"], "until": grace_until})
+        # conditional on the secret we read: two rotations at once cannot lose one
+        return await self.subscriptions.find_one_and_update(
+            {"_id": sub_id, "target.secret": sub["target"]["secret"]},
+            {
+                "$set": {
+                    "target.secret": new_secret,
+                    "previous_secrets": old,
+                    "rotated_at": now,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+
+    # --- deliveries --------------------------------------------------------------------------
+
     async def claim_delivery(self, doc: Document) -> bool:
         """Create a delivery record; False if this event already reached this party."""
+        now = datetime.now(UTC)
         try:
             await self.deliveries.insert_one(
-                {**doc, "created_at": datetime.now(UTC), "attempts": []}
+                {
+                    "not_before": now,
+                    **doc,
+                    "created_at": now,
+                    "attempts": [],
+                    "lease_until": EPOCH,
+                }
             )
         except DuplicateKeyError:
             return False
         return True
 
-    async def record_attempt(
-        self, delivery_id: str, attempt: Document, status: str | None = None
-    ) -> None:
-        update: dict[str, Any] = {"$push": {"attempts": attempt}}
-        if status:
-            update["$set"] = {"status": status, "updated_at": datetime.now(UTC)}
-        await self.deliveries.update_one({"_id": delivery_id}, update)
+    async def due(self, now: datetime, limit: int, exclude: list[str]) -> list[Document]:
+        """Open deliveries whose time has come and that nobody holds a lease on."""
+        query: dict[str, Any] = {
+            "status": {"$in": list(OPEN)},
+            "not_before": {"$lte": now},
+            "lease_until": {"$lt": now},
+        }
+        if exclude:
+            query["_id"] = {"$nin": exclude}
+        cursor = self.deliveries.find(query).sort("not_before", 1).limit(limit)
+        return [d async for d in cursor]
 
-    async def set_status(self, delivery_id: str, status: str, **fields: Any) -> None:
+    async def next_due(self) -> datetime | None:
+        doc = await self.deliveries.find_one(
+            {"status": {"$in": list(OPEN)}}, sort=[("not_before", 1)]
+        )
+        return _aware(doc["not_before"]) if doc else None
+
+    async def lease(self, delivery_id: str, now: datetime, hold: timedelta) -> bool:
+        """Take the right to send this delivery now; False if someone else holds it."""
+        result = await self.deliveries.update_one(
+            {"_id": delivery_id, "status": {"$in": list(OPEN)}, "lease_until": {"$lt": now}},
+            {"$set": {"lease_until": now + hold}},
+        )
+        return result.modified_count == 1
+
+    async def defer(self, delivery_id: str, until: datetime, reason: str) -> None:
         await self.deliveries.update_one(
             {"_id": delivery_id},
-            {"$set": {"status": status, "updated_at": datetime.now(UTC), **fields}},
+            {
+                "$set": {"not_before": until, "deferred": reason, "lease_until": EPOCH},
+                "$inc": {"deferrals": 1},
+            },
         )
+
+    async def record_attempt(
+        self, delivery_id: str, attempt: Document, status: str, **fields: Any
+    ) -> None:
+        """Append one attempt and move the delivery to ``status``, releasing the lease."""
+        await self.deliveries.update_one(
+            {"_id": delivery_id},
+            {
+                "$push": {"attempts": attempt},
+                "$set": {
+                    "status": status,
+                    "updated_at": datetime.now(UTC),
+                    "lease_until": EPOCH,
+                    **fields,
+                },
+            },
+        )
+
+    async def set_fields(self, delivery_id: str, **fields: Any) -> None:
+        await self.deliveries.update_one({"_id": delivery_id}, {"$set": fields})
+
+    async def sent_times(self, party_id: str, channel: str, since: datetime) -> list[datetime]:
+        cursor = self.deliveries.find(
+            {"party_id": party_id, "channel": channel, "sent_at": {"$gt": since}},
+            {"sent_at": 1},
+        )
+        return [_aware(d["sent_at"]) async for d in cursor]
+
+    async def undelivered_dead_letters(self) -> list[Document]:
+        return [d async for d in self.deliveries.find({"dlq_pending": True})]
 
     async def get_delivery(self, delivery_id: str) -> Document | None:
         return await self.deliveries.find_one({"_id": delivery_id})
 
     async def list_deliveries(
-        self, *, party_id: str | None = None, event_id: str | None = None, limit: int = 100
+        self,
+        *,
+        party_id: str | None = None,
+        event_id: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
     ) -> list[Document]:
         query: dict[str, Any] = {}
         if party_id:
             query["party_id"] = party_id
         if event_id:
             query["event_id"] = event_id
-        cursor = self.deliveries.find(query).sort("created_at", -1).limit(limit)
-        return [d async for d in cursor]
+        if status:
+            query["status"] = status
+        cursor = self.deliveries.find(query).sort("created_at", -1)
+        return [d async for d in cursor.limit(limit)]
 
-    async def pending(self, limit: int = 100) -> list[Document]:
-        cursor = self.deliveries.find({"status": {"$in": ["pending", "retrying"]}}).limit(limit)
-        return [d async for d in cursor]
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

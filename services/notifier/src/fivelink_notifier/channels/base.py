@@ -52,6 +52,9 @@ class WebhookTarget(_Frozen):
     kind: Literal["webhook"] = "webhook"
     url: str = Field(min_length=1)
     secret: str = Field(min_length=16, repr=False, description="HMAC key shared with receiver")
+    previous_secrets: tuple[str, ...] = Field(
+        default=(), repr=False, description="Older keys still signed with during a rotation"
+    )
 
 
 class EmailTarget(_Frozen):

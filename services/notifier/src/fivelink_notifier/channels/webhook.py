@@ -17,7 +17,13 @@ from fivelink_notifier.channels.base import (
     WebhookTarget,
     wrong_target,
 )
-from fivelink_notifier.signing import signature_headers
+from fivelink_notifier.signing import (
+    SCHEME,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    sign,
+    signature_headers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +62,18 @@ def classify_status(code: int) -> DeliveryResult:
     return DeliveryResult.failed(status, "rejected by receiver", retryable=False)
 
 
+def rotation_headers(
+    target: WebhookTarget, body: bytes, event_id: str, now: datetime
+) -> dict[str, str]:
+    """Signature headers; during a secret rotation one ``v1=`` value per secret, newest first."""
+    headers = signature_headers(target.secret, body, event_id, now)
+    ts = int(headers[TIMESTAMP_HEADER])
+    extra = [f"{SCHEME}={sign(old, ts, body)}" for old in target.previous_secrets]
+    if extra:
+        headers[SIGNATURE_HEADER] = ",".join([headers[SIGNATURE_HEADER], *extra])
+    return headers
+
+
 class WebhookChannel:
     """POSTs :func:`webhook_payload` signed with the target's secret (see ``signing``)."""
 
@@ -73,7 +91,7 @@ class WebhookChannel:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "fivelink-notifier/1",
-            **signature_headers(target.secret, body, message.event_id, now),
+            **rotation_headers(target, body, message.event_id, now),
         }
         try:
             if self._client is not None:
