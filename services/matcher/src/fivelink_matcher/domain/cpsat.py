@@ -136,26 +136,46 @@ class _CpBackend:
         self.model.maximize(cp_model.LinearExpr.weighted_sum(vs, cs))
 
 
+class _LpVar:
+    """An LP column scaled to [0, 1]: the model's value is `ub` times the column's."""
+
+    __slots__ = ("col", "ub")
+
+    def __init__(self, col: Any, ub: int) -> None:
+        self.col = col
+        self.ub = max(1, ub)
+
+    def value(self) -> float:
+        return float(self.col.solution_value()) * self.ub
+
+
 class _LpBackend:
+    """GLOP with columns scaled to [0, 1], rows to a largest coefficient of 1, and the
+    objective in points: amounts range from one visit to a fund in cents, and unscaled that
+    leaves GLOP numerically lost."""
+
     def __init__(self) -> None:
         solver = pywraplp.Solver.CreateSolver("GLOP")
         assert solver is not None
         self.solver = solver
 
     def var(self, ub: int, name: str) -> Any:
-        return self.solver.NumVar(0.0, float(ub), name)
+        return _LpVar(self.solver.NumVar(0.0, 1.0 if ub > 0 else 0.0, name), ub)
 
     def linear(self, vs: list[Any], cs: list[int], lb: int, ub: int) -> None:
+        coefs = [float(c) * v.ub for v, c in zip(vs, cs, strict=True)]
+        scale = max((abs(c) for c in coefs), default=1.0) or 1.0
         inf = self.solver.infinity()
-        ct = self.solver.Constraint(-inf if lb <= -NO_LIMIT else float(lb), float(ub))
-        for v, c in zip(vs, cs, strict=True):
-            ct.SetCoefficient(v, float(c))
+        ct = self.solver.Constraint(
+            -inf if lb <= -NO_LIMIT else lb / scale, inf if ub >= NO_LIMIT else ub / scale
+        )
+        for v, c in zip(vs, coefs, strict=True):
+            ct.SetCoefficient(v.col, c / scale)
 
     def maximize(self, vs: list[Any], cs: list[int]) -> None:
-        # Score points, not score units: GLOP's tolerances want coefficients near 1.
         obj = self.solver.Objective()
         for v, c in zip(vs, cs, strict=True):
-            obj.SetCoefficient(v, c / PSCALE)
+            obj.SetCoefficient(v.col, c * v.ub / PSCALE)
         obj.SetMaximization()
 
 
@@ -233,6 +253,6 @@ def lp_relax(
     status = be.solver.Solve()
     if status != pywraplp.Solver.OPTIMAL:
         return None
-    x = {k: var.solution_value() for k, var in v.x.items()}
+    x = {k: var.value() for k, var in v.x.items()}
     bound = be.solver.Objective().Value() * PSCALE
     return LpResult(bound, {k: u for k, u in x.items() if u > 1e-9})
