@@ -12,10 +12,12 @@ import pytest
 
 from fivelink_cli import infra
 from fivelink_cli.receiver import WebhookReceiver
+from fivelink_intake.tokens import issue
 
 pytestmark = pytest.mark.e2e
 
 COUNTY = "150121"  # Tumed Left Banner; no other test uses it
+AUTH = {"Authorization": f"Bearer {issue(role='admin', sub='e2e')}"}
 
 
 def _consent() -> dict[str, Any]:
@@ -52,7 +54,7 @@ def test_need_and_offer_reach_the_charity_by_webhook(stack: infra.Stack) -> None
             assert sub.status_code == 201, sub.text
             offer = http.post(
                 f"{stack.url('intake')}/v1/offers",
-                headers={"Idempotency-Key": f"e2e-offer-{run}"},
+                headers={"Idempotency-Key": f"e2e-offer-{run}", **AUTH},
                 json={
                     "org_id": org,
                     "kind": "goods",
@@ -67,7 +69,7 @@ def test_need_and_offer_reach_the_charity_by_webhook(stack: infra.Stack) -> None
             assert offer.status_code == 201, offer.text
             need = http.post(
                 f"{stack.url('intake')}/v1/needs",
-                headers={"Idempotency-Key": f"e2e-need-{run}"},
+                headers={"Idempotency-Key": f"e2e-need-{run}", **AUTH},
                 json={
                     "region": {"county": COUNTY, "community": f"{COUNTY}001001"},
                     "person": {
@@ -111,7 +113,7 @@ def test_bad_need_is_refused_with_reason_and_nothing_stored(stack: infra.Stack) 
         key = f"e2e-bad-{uuid.uuid4().hex[:8]}"
         bad = http.post(
             f"{stack.url('intake')}/v1/needs",
-            headers={"Idempotency-Key": key},
+            headers={"Idempotency-Key": key, **AUTH},
             json={
                 "region": {"county": "15012"},
                 "person": {
@@ -131,7 +133,7 @@ def test_bad_need_is_refused_with_reason_and_nothing_stored(stack: infra.Stack) 
         # the same key with a good body now creates the case: nothing was kept of the bad one
         good = http.post(
             f"{stack.url('intake')}/v1/needs",
-            headers={"Idempotency-Key": key},
+            headers={"Idempotency-Key": key, **AUTH},
             json={
                 "region": {"county": COUNTY},
                 "person": {"consent": _consent()},

@@ -155,7 +155,10 @@ def _subscribe(
 
 
 def _post(http: httpx.Client, url: str, body: dict[str, Any], key: str) -> dict[str, Any]:
-    response = http.post(url, json=body, headers={"Idempotency-Key": key})
+    from fivelink_intake.tokens import issue  # intake's dev tokens (FIVELINK_TOKEN_SECRET)
+
+    auth = f"Bearer {issue(role='admin', sub='demo')}"
+    response = http.post(url, json=body, headers={"Idempotency-Key": key, "Authorization": auth})
     if response.status_code >= 400:
         console.print(f"[red]{url} refused the demo data:[/red] {response.text}")
         raise typer.Exit(1)

@@ -21,4 +21,19 @@ class IntakeSettings(CommonSettings):
         description="HMAC key that turns identifiers into pseudonymous person refs",
     )
     token_secret: SecretStr = Field(default=SecretStr(DEV_TOKEN_SECRET))
+    auth_required: bool = Field(
+        default=True,
+        description="Refuse requests without a bearer token; false = anonymous admin (dev only)",
+    )
     outbox_sweep_seconds: float = Field(default=2.0, gt=0)
+    outbox_grace_seconds: float = Field(
+        default=1.0, ge=0, description="The sweep leaves entries younger than this to the writer"
+    )
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, description="JSON request bodies")
+    max_batch_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="Signal batches")
+    max_batch_records: int = Field(default=20_000, ge=1)
+    rules_file: str = Field(default="", description="Discovery rules file; empty = packaged v1")
+    intake_crash_after_store: bool = Field(
+        default=False,
+        description="TEST ONLY: exit the process right after a case is stored, before publish",
+    )

@@ -19,10 +19,17 @@ log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
-    def __init__(self, broker: KafkaBroker, stores: list[AggregateStore], sweep_s: float) -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        stores: list[AggregateStore],
+        sweep_s: float,
+        grace_s: float = 1.0,
+    ) -> None:
         self.broker = broker
         self.stores = stores
         self.sweep_s = sweep_s
+        self.grace_s = grace_s
         self._task: asyncio.Task[None] | None = None
 
     async def flush(self, store: AggregateStore, doc_id: str) -> None:
@@ -48,7 +55,7 @@ class OutboxRelay:
     async def sweep_once(self) -> int:
         published = 0
         for store in self.stores:
-            for doc in await store.pending():
+            for doc in await store.pending(grace_s=self.grace_s):
                 await self._publish_doc(store, doc)
                 published += 1
         return published

@@ -6,7 +6,7 @@ must publish is one single-document (atomic) write on both MongoDB 7 and FerretD
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -42,35 +42,50 @@ class AggregateStore:
         return True
 
     async def revise(
-        self, doc_id: str, revision: int, changes: Document, topic: str, event: EventBase
+        self,
+        doc_id: str,
+        revision: int,
+        changes: Document,
+        topic: str | None,
+        event: EventBase | None,
+        unset: tuple[str, ...] = (),
     ) -> bool:
         """Compare-and-set on the revision: apply changes and queue the event, or nothing."""
-        result = await self.collection.update_one(
-            {"_id": doc_id, "revision": revision},
-            {
-                "$set": {
-                    **changes,
-                    "revision": revision + 1,
-                    "updated_at": datetime.now(UTC),
-                    f"outbox.{event.event_id}": outbox_entry(topic, event),
-                }
-            },
-        )
+        update: Document = {
+            "$set": {**changes, "revision": revision + 1, "updated_at": datetime.now(UTC)}
+        }
+        if topic is not None and event is not None:
+            update["$set"][f"outbox.{event.event_id}"] = outbox_entry(topic, event)
+        if unset:
+            update["$unset"] = dict.fromkeys(unset, "")
+        result = await self.collection.update_one({"_id": doc_id, "revision": revision}, update)
         return result.modified_count == 1
 
     async def get(self, doc_id: str) -> Document | None:
         return await self.collection.find_one({"_id": doc_id})
 
-    async def find(self, query: Document, *, limit: int, skip: int = 0) -> list[Document]:
-        cursor = self.collection.find(query).sort("created_at", -1).skip(skip).limit(limit)
+    async def find(
+        self, query: Document, *, limit: int, skip: int = 0, projection: Document | None = None
+    ) -> list[Document]:
+        """Newest first, with the id as tie-breaker so that paging is stable."""
+        cursor = (
+            self.collection.find(query, projection)
+            .sort([("created_at", -1), ("_id", 1)])
+            .skip(skip)
+            .limit(limit)
+        )
         return [doc async for doc in cursor]
 
     async def count(self, query: Document) -> int:
         return await self.collection.count_documents(query)
 
-    async def pending(self, limit: int = 100) -> list[Document]:
-        """Documents whose outbox still holds unpublished events."""
-        cursor = self.collection.find({"outbox": {"$ne": {}}}, {"outbox": 1}).limit(limit)
+    async def pending(self, limit: int = 100, grace_s: float = 0.0) -> list[Document]:
+        """Documents whose outbox still holds unpublished events, untouched for ``grace_s``
+        (younger ones are being published by the request that wrote them)."""
+        before = datetime.now(UTC) - timedelta(seconds=grace_s)
+        cursor = self.collection.find(
+            {"outbox": {"$ne": {}}, "updated_at": {"$lt": before}}, {"outbox": 1}
+        ).limit(limit)
         return [doc async for doc in cursor]
 
     async def clear(self, doc_id: str, event_id: str) -> None:
@@ -80,4 +95,8 @@ class AggregateStore:
 async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db["cases"].create_index([("county", 1), ("status", 1)])
     await db["cases"].create_index("person_ref")
+    await db["cases"].create_index("identity_refs")
     await db["offers"].create_index([("county", 1), ("org_id", 1)])
+    await db["signals"].create_index("refs")
+    await db["signals"].create_index("observed_at")
+    await db["audit"].create_index([("case_id", 1), ("at", -1)])

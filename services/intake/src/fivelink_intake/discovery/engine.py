@@ -21,15 +21,6 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Literal
 
-from fivelink_shared.events import (
-    Category,
-    GeoPoint,
-    NeedLine,
-    NeedOpened,
-    NeedType,
-    Region,
-    Urgency,
-)
 from pydantic import BaseModel, ConfigDict, Field
 
 from fivelink_intake.discovery.persons import Person, resolve_persons
@@ -45,6 +36,15 @@ from fivelink_intake.discovery.rules import (
     SignalCondition,
 )
 from fivelink_intake.discovery.signals import Signal
+from fivelink_shared.events import (
+    Category,
+    GeoPoint,
+    NeedLine,
+    NeedOpened,
+    NeedType,
+    Region,
+    Urgency,
+)
 
 _URGENCY_RANK = {Urgency.NORMAL: 0, Urgency.HIGH: 1, Urgency.CRISIS: 2}
 

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import yaml
-from fivelink_shared.events import Category, NeedType, Urgency
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -38,6 +37,7 @@ from pydantic import (
 )
 
 from fivelink_intake.discovery.signals import SignalKind, Source
+from fivelink_shared.events import Category, NeedType, Urgency
 
 SUPPORTED_VERSIONS = (1,)
 DEFAULT_RULES = "discovery-rules.v1.yaml"

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from fivelink_shared.events import Category, GeoPoint, Region
-
 from fivelink_intake.discovery.signals import Signal, SignalKind, Source
+from fivelink_shared.events import Category, GeoPoint, Region
 
 QUESTIONS: dict[str, dict[str, str]] = {
     "food": {

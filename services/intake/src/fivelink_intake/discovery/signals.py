@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Self
 
-from fivelink_shared.events import Category, GeoPoint, Region
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -36,6 +35,7 @@ from fivelink_intake.discovery.identity import (
     normalize_phone,
     phone_name_ref,
 )
+from fivelink_shared.events import Category, GeoPoint, Region
 
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -15,6 +15,7 @@ from fivelink_shared.events import (
     NeedType,
     OfferKind,
     OfferPublished,
+    OfferWithdrawn,
     PseudoId,
     Region,
 )
@@ -63,4 +64,79 @@ def published_event(
         offer_id=offer_id,
         revision=revision,
         **body.model_dump(),
+    )
+
+
+class OfferUpdate(BaseModel):
+    """Body of ``PATCH /v1/offers/{offer_id}``: absent fields stay; kind and org are fixed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    location: GeoPoint | None = None
+    need_types: tuple[NeedType, ...] | None = Field(default=None, min_length=1)
+    quantity: float | None = Field(default=None, gt=0, le=100_000_000)
+    unit: str | None = Field(default=None, min_length=1, max_length=16)
+    item: str | None = Field(default=None, max_length=64)
+    valid_until: datetime | None = None
+    delivery_radius_km: float | None = Field(default=None, ge=0, le=2000)
+    earmarks: Earmarks | None = None
+    skills: tuple[str, ...] | None = None
+    languages: tuple[Language, ...] | None = None
+    caseload_cap: int | None = Field(default=None, ge=1, le=200)
+    expected_revision: int | None = Field(default=None, ge=1)
+
+
+class StockCorrection(BaseModel):
+    """Body of ``POST /v1/offers/{offer_id}/stock``: a change (delta) or a count (quantity)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    delta: float | None = Field(default=None, ge=-100_000_000, le=100_000_000)
+    quantity: float | None = Field(default=None, ge=0, le=100_000_000)
+    reason: str = Field(default="stock_count", min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Self:
+        if (self.delta is None) == (self.quantity is None):
+            raise ValueError("give exactly one of delta or quantity")
+        return self
+
+    def apply(self, current: float) -> float:
+        """New stock; ``ValueError`` if it would go below zero (nothing is double-given)."""
+        new = current + self.delta if self.delta is not None else float(self.quantity or 0)
+        if new < 0:
+            raise ValueError("stock would go below zero")
+        return round(new, 6)
+
+
+class WithdrawRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="withdrawn", min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+
+
+def updated_body(body: dict[str, Any], update: OfferUpdate) -> OfferCreate:
+    """The offer after an update, validated as a whole (kind rules still hold)."""
+    changes = update.model_dump(exclude_unset=True, exclude={"expected_revision"})
+    return OfferCreate.model_validate({**body, **changes})
+
+
+def stock_event(
+    *, current: dict[str, Any], offer_id: str, revision: int, quantity: float, correlation_id: str
+) -> OfferPublished:
+    """A revised ``OfferPublished`` with the corrected stock (may be 0: nothing left)."""
+    return OfferPublished(
+        county=current["region"]["county"],
+        correlation_id=correlation_id,
+        offer_id=offer_id,
+        revision=revision,
+        **{**current, "quantity": quantity},
+    )
+
+
+def withdrawn_event(
+    *, offer_id: str, county: str, revision: int, correlation_id: str
+) -> OfferWithdrawn:
+    return OfferWithdrawn(
+        county=county, offer_id=offer_id, revision=revision, correlation_id=correlation_id
     )
