@@ -40,13 +40,17 @@ class PermanentError(Exception):
 
 
 def make_broker(settings: CommonSettings, registry: CollectorRegistry, service: str) -> KafkaBroker:
-    """Kafka broker with an idempotent producer (acks=all) and Prometheus middleware."""
+    """Kafka broker with an idempotent producer (acks=all) and Prometheus middleware.
+
+    FastStream logs through our logger, so its lines are JSON with the correlation id too.
+    """
     return KafkaBroker(
         settings.kafka_bootstrap,
         enable_idempotence=True,
         acks="all",
         client_id=f"fivelink-{service}",
         middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=service)],
+        logger=logging.getLogger("fivelink.broker"),
     )
 
 
@@ -137,7 +141,20 @@ class SafeConsumer:
             await self._dead_letter(raw, topic, "invalid", _short(exc))
             return
         event_id = str(getattr(event, "event_id", ""))
-        correlation_id.set(str(getattr(event, "correlation_id", "-")))
+        token = correlation_id.set(str(getattr(event, "correlation_id", "-")))
+        try:
+            await self._process(event, event_id, raw, handler, topic)
+        finally:
+            correlation_id.reset(token)
+
+    async def _process(
+        self,
+        event: E,
+        event_id: str,
+        raw: bytes,
+        handler: Callable[[E], Awaitable[None]],
+        topic: str,
+    ) -> None:
         if event_id and await self.seen(event_id):
             self.duplicates.labels(self.consumer).inc()
             return
@@ -156,6 +173,10 @@ class SafeConsumer:
             return
         if event_id:
             await self.mark(event_id)
+        log.info(
+            "event handled",
+            extra={"topic": topic, "event_type": _event_type(event), "event_id": event_id},
+        )
 
     async def _dead_letter(self, raw: bytes, topic: str, reason: str, detail: str) -> None:
         self.dead_letters.labels(self.consumer, reason).inc()

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 Document = dict[str, Any]
 
 
-def make_client(url: str) -> AsyncMongoClient[Document]:
-    """A client that does not connect until first used (nothing connects at import)."""
-    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000, connect=False)
+def make_client(
+    url: str, event_listeners: Sequence[monitoring._EventListener] = ()
+) -> AsyncMongoClient[Document]:
+    """A client that does not connect until first used (nothing connects at import).
+
+    ``event_listeners`` are PyMongo monitoring listeners (e.g. the store latency histogram).
+    """
+    return AsyncMongoClient(
+        url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=5000,
+        connect=False,
+        event_listeners=list(event_listeners),
+    )
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

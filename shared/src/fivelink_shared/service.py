@@ -25,6 +25,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from fivelink_shared import logs
 from fivelink_shared.kafka import ensure_topics, make_broker
 from fivelink_shared.mongo import Document, make_client, ping
+from fivelink_shared.observability import (
+    ConsumerLag,
+    CorrelationIdMiddleware,
+    DependencyHealth,
+    StoreLatencyListener,
+    broker_subscriptions,
+    register_process_metrics,
+)
 from fivelink_shared.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -41,10 +49,22 @@ class ServiceRuntime:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     broker: KafkaBroker = field(init=False)
     mongo: AsyncMongoClient[Document] = field(init=False)
+    lag: ConsumerLag = field(init=False)
+    health: DependencyHealth = field(init=False)
 
     def __post_init__(self) -> None:
+        register_process_metrics(self.registry, self.name)
         self.broker = make_broker(self.settings, self.registry, self.name)
-        self.mongo = make_client(self.settings.mongo_url)
+        self.mongo = make_client(
+            self.settings.mongo_url, event_listeners=[StoreLatencyListener(self.registry)]
+        )
+        self.lag = ConsumerLag(
+            self.registry,
+            self.settings.kafka_bootstrap,
+            lambda: broker_subscriptions(self.broker),
+            client_id=f"fivelink-{self.name}-lag",
+        )
+        self.health = DependencyHealth(self.registry)
 
     @property
     def db(self) -> AsyncDatabase[Document]:
@@ -70,17 +90,26 @@ def create_app(
         await runtime.broker.start()
         if after_start:
             await after_start()
+        runtime.lag.start()
+        watchers = [
+            runtime.health.watch("store", lambda: ping(runtime.db)),
+            runtime.health.watch("kafka", _kafka_ok(runtime)),
+        ]
         log.info("started")
         try:
             yield
         finally:
             log.info("stopping: draining consumers")
+            for task in watchers:
+                task.cancel()
+            await runtime.lag.stop()
             if on_stop:
                 await on_stop()
             await runtime.broker.stop()
             await runtime.mongo.close()
 
     app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
+    app.add_middleware(CorrelationIdMiddleware)
     app.mount("/metrics", make_asgi_app(registry=runtime.registry))
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and readiness")
@@ -99,6 +128,15 @@ def create_app(
         return JSONResponse(spec.to_specification().to_jsonable())
 
     return app
+
+
+def _kafka_ok(runtime: ServiceRuntime) -> Callable[[], Awaitable[bool]]:
+    """Kafka is up for this service when its broker runs and the last lag refresh worked."""
+
+    async def check() -> bool:
+        return bool(getattr(runtime.broker, "running", True)) and runtime.lag.healthy
+
+    return check
 
 
 def serve(service: str, app_factory: Callable[[], FastAPI], default_port: int) -> None:
