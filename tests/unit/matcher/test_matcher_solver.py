@@ -109,6 +109,16 @@ def test_time_limit_falls_back_to_greedy() -> None:
     assert s.solve_seconds < 3 * greedy_s + 0.2
 
 
+def test_time_limit_is_respected() -> None:
+    big = county_instance(1000, seed=4, now=NOW)
+    t0 = time.perf_counter()
+    greedy(big, SolverConfig(compute_bound=False))
+    greedy_s = time.perf_counter() - t0
+    s = solve(big, SolverConfig(time_limit_s=0.5))
+    assert s.solver_path in ("cp_sat", "greedy_fallback")
+    assert s.solve_seconds < 0.5 + 3 * greedy_s
+
+
 def _check_explained(p: Problem, s: Solution) -> None:
     served: dict[str, float] = {}
     for a in s.assignments:

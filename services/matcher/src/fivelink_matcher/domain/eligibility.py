@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import IntEnum
+from functools import lru_cache
 
 from fivelink_shared.events import OfferKind
 
-from .geo import haversine_km
+from .geo import haversine
 from .model import Line, Problem, Resource, SolverConfig, UnmetReason
 
 
@@ -52,10 +53,16 @@ def distance_km(line: Line, res: Resource, config: SolverConfig) -> float:
     if res.kind == OfferKind.MONEY:
         return 0.0
     if line.location is not None and res.location is not None:
-        return haversine_km(line.location, res.location)
+        return _cached_km(line.location.lat, line.location.lon, res.location.lat, res.location.lon)
     if line.community and line.community == res.community:
         return 0.0
     return config.unknown_distance_km
+
+
+@lru_cache(maxsize=1 << 16)
+def _cached_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Locations are community centres, so the same pairs of points recur: cache them."""
+    return haversine(lat1, lon1, lat2, lon2)
 
 
 def visit_hours(line: Line, config: SolverConfig) -> float:

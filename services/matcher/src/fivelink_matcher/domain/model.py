@@ -66,11 +66,11 @@ class Line:
     languages: tuple[Language, ...] = ()
     bundle: str | None = None
     location: GeoPoint | None = None
+    #: A visit line is served whole by one worker; other lines by money or goods.
+    is_visit: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def is_visit(self) -> bool:
-        """A visit line is served whole by one worker; other lines by money or goods."""
-        return self.unit.lower() in VISIT_UNITS
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_visit", self.unit.lower() in VISIT_UNITS)
 
 
 @dataclass(frozen=True, slots=True)

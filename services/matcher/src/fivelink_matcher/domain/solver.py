@@ -21,15 +21,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .alloc import Alloc, line_units, score
-from .cpsat import LpResult, lp_relax, solve_cp
+from .cpsat import CpResult, LpResult, lp_relax, solve_cp
 from .explain import assignments, unmet
 from .flow import solve_flow
 from .greedy import greedy_alloc
 from .model import Problem, Solution, SolverConfig, SolverPath
 from .prepare import PSCALE, Prepared, fair_groups, prepare
 
-#: Share of the time left that the LP bound may take before CP-SAT runs.
-LP_TIME_SHARE = 0.35
+#: Share of the time left (after building the LP) that GLOP may take before CP-SAT runs.
+LP_TIME_SHARE = 0.5
+#: CP-SAT model building, relative to the time the pairs took to check, per share of pairs.
+CP_BUILD_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,8 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
     p = prepare(problem, config)
     parts = _partition(p)
     fallback = False
+    # Building a model costs about what checking the pairs did: time it on this machine.
+    build_s = time.perf_counter() - t0
 
     # Step 1: how much stock lines outside bundles would take (exact if there is no coupling).
     flow_lines = parts.flow_lines + parts.bundle_transport
@@ -152,9 +156,10 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
     bound: float | None = None
     lp: LpResult | None = None
     if config.compute_bound and parts.all_lines:
-        left = (stop - time.perf_counter()) * LP_TIME_SHARE
-        if left > 0:
-            lp = lp_relax(p, parts.all_lines, parts.transport_res + parts.people_res, left)
+        left = stop - time.perf_counter()
+        if left > build_s:
+            res = parts.transport_res + parts.people_res
+            lp = lp_relax(p, parts.all_lines, res, (left - build_s) * LP_TIME_SHARE)
             bound = lp.bound if lp else None
 
     # Step 2: visits and bundles with CP-SAT, on the stock the lines outside bundles leave:
@@ -183,7 +188,11 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
             if score(p, rounded) > score(p, hint):
                 hint = rounded
         left = stop - time.perf_counter() - _finish_reserve(p)
-        out = solve_cp(p, parts.cp_lines, res, hint, left, cap)
+        share = sum(len(p.line_pairs[i]) for i in parts.cp_lines) / max(1, len(p.pairs))
+        if left > CP_BUILD_SHARE * build_s * share:
+            out = solve_cp(p, parts.cp_lines, res, hint, left, cap)
+        else:
+            out = CpResult(None, None, "NO_TIME")  # not even time to build the model
         if out.alloc is not None and score(p, out.alloc) >= score(p, hint):
             cp_alloc = out.alloc
         else:
