@@ -2,13 +2,11 @@
 panel query of every dashboard and every alert expression through Prometheus's HTTP API.
 
 A query that errors fails; a panel that returns no series after the workload fails. Panels
-that depend on metrics the matcher does not yet set are marked xfail(strict) with the reason,
-so they turn into failures (to remove the mark) as soon as the wiring lands.
+of the programme dashboard are fed by the matcher's ``observe_programme`` after each solve.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 import uuid
@@ -33,19 +31,6 @@ COUNTY = "150123"  # Horinger County; used by no other test
 GRAFANA_VARS = {"$__rate_interval": "1m", "$__range": "1h", "${datasource}": "prometheus"}
 
 #: Metrics set by ``MatcherMetrics.observe_programme``, which ``Rebalancer._observe`` must call.
-PROGRAMME_METRICS = (
-    "fivelink_matcher_open_lines",
-    "fivelink_matcher_resources",
-    "fivelink_matcher_coverage_ratio",
-    "fivelink_matcher_unmet_over_sla_lines",
-    "fivelink_matcher_time_to_first_assignment_seconds",
-)
-
-
-def _programme_wired() -> bool:
-    from fivelink_matcher import engine
-
-    return "observe_programme" in inspect.getsource(engine)
 
 
 def panel_queries() -> list[Any]:
@@ -55,20 +40,8 @@ def panel_queries() -> list[Any]:
         for panel in dash["panels"]:
             for target in panel.get("targets", []):
                 expr = target["expr"]
-                marks = []
-                if not _programme_wired() and any(m in expr for m in PROGRAMME_METRICS):
-                    marks.append(
-                        pytest.mark.xfail(
-                            strict=True,
-                            reason="Rebalancer._observe does not call metrics.observe_programme",
-                        )
-                    )
                 params.append(
-                    pytest.param(
-                        expr,
-                        id=f"{dash['uid']}/{panel['title']}/{target['refId']}",
-                        marks=marks,
-                    )
+                    pytest.param(expr, id=f"{dash['uid']}/{panel['title']}/{target['refId']}")
                 )
     return params
 

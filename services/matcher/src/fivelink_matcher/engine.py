@@ -131,6 +131,7 @@ class Rebalancer:
             counts[unmet.reason] = counts.get(unmet.reason, 0) + 1
         for reason, count in counts.items():
             m.unmet.labels(county, reason).set(count)
+        m.observe_programme(problem, solution, self.config.sla_hours)
         log.info(
             "solved",
             extra={
