@@ -15,8 +15,12 @@ from fivelink_cli.infra import REPO_ROOT
 def _compose_config() -> dict[str, object]:
     if shutil.which("docker-compose"):
         argv = ["docker-compose", "config"]
-    elif subprocess.run(["docker", "compose", "version"], capture_output=True,
-                        check=False).returncode == 0:
+    elif (
+        subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, check=False
+        ).returncode
+        == 0
+    ):
         argv = ["docker", "compose", "config"]
     else:
         pytest.fail("no Compose client: run scripts/setup.sh (installs docker-compose)")
@@ -30,11 +34,13 @@ def test_compose_file_is_valid_and_complete() -> None:
     services = _compose_config()["services"]
     assert isinstance(services, dict)
     assert {"kafka", "mongo", "prometheus", "grafana", "intake", "matcher", "notifier"} <= set(
-        services)
+        services
+    )
     assert "--replSet" in services["mongo"]["command"]
     for name in ("intake", "matcher", "notifier"):
-        dockerfile = Path(services[name]["build"]["context"]) / services[name]["build"][
-            "dockerfile"]
+        dockerfile = (
+            Path(services[name]["build"]["context"]) / services[name]["build"]["dockerfile"]
+        )
         assert dockerfile.exists(), dockerfile
         env = services[name]["environment"]
         assert env["FIVELINK_KAFKA_BOOTSTRAP"] == "kafka:9092"
@@ -43,8 +49,9 @@ def test_compose_file_is_valid_and_complete() -> None:
 
 def test_compose_prometheus_scrapes_every_service_port() -> None:
     config = yaml.safe_load((REPO_ROOT / "deploy/compose/prometheus.yml").read_text())
-    targets = {t for job in config["scrape_configs"] for sc in job["static_configs"]
-               for t in sc["targets"]}
+    targets = {
+        t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]
+    }
     assert {"intake:8000", "matcher:8001", "notifier:8002"} <= targets
     for name, port in (("intake", 8000), ("matcher", 8001), ("notifier", 8002)):
         dockerfile = (REPO_ROOT / f"services/{name}/Dockerfile").read_text()
