@@ -29,6 +29,7 @@ from fivelink_intake.service import (
     Unprocessable,
 )
 from fivelink_intake.settings import IntakeSettings
+from fivelink_intake.web import router as web_router
 from fivelink_shared import topics
 from fivelink_shared.logs import correlation_id
 from fivelink_shared.service import ServiceRuntime, create_app
@@ -105,6 +106,7 @@ def build_app(
     app.state.auth_required = settings.auth_required
     app.state.max_batch_bytes = settings.max_batch_bytes
     app.include_router(api.router)
+    app.include_router(web_router)  # the pages at /ui/ (docs/web.md)
 
     @app.middleware("http")
     async def observe(
