@@ -304,3 +304,24 @@ def test_scarcity_policy_earliest_deadline() -> None:
 def test_empty_stock_is_out_of_stock() -> None:
     sol = solve(problem([line("l1")], [goods("g1", 0)]))
     assert reasons(sol) == {"l1": "out_of_stock"}
+
+
+def test_line_fully_covered_by_accepted_assignment_is_left_alone() -> None:
+    sol = solve(problem([line("l1")], [goods("g1", 10)], fixed=(Fixed("l1", "g1", 10.0),)))
+    assert [(a.line_id, a.fixed) for a in sol.assignments] == [("l1", True)]
+    assert sol.unmet == ()
+
+
+def test_money_travels_free_and_ignores_distance() -> None:
+    fund = money("f1", location=at(80))
+    sol = solve(problem([money_line("m1", location=at(0))], [fund]))
+    terms = {t.name: t.value for t in sol.assignments[0].explanation.terms}
+    assert terms["travel_km"] == 0.0
+
+
+def test_unknown_places_use_the_default_distance() -> None:
+    stock = goods("g1", location=None, community="elsewhere", delivery_radius_km=5.0)
+    sol = solve(problem([line("l1", location=None)], [stock]))
+    assert reasons(sol) == {"l1": "out_of_range"}  # 10 km assumed > 5 km radius
+    cfg = SolverConfig(unknown_distance_km=3.0)
+    assert total(solve(problem([line("l1", location=None)], [stock]), cfg), "l1") == 10

@@ -106,7 +106,7 @@ def test_time_limit_falls_back_to_greedy() -> None:
     assert all(a.explanation.solver == "greedy_fallback" for a in s.assignments)
     assert s.objective >= g.objective * 0.99
     # Measured against greedy in the same run, never an absolute time.
-    assert s.solve_seconds < 3 * greedy_s + 0.2
+    assert s.solve_seconds < 5 * greedy_s + 0.5
 
 
 def test_time_limit_is_respected() -> None:
@@ -116,7 +116,7 @@ def test_time_limit_is_respected() -> None:
     greedy_s = time.perf_counter() - t0
     s = solve(big, SolverConfig(time_limit_s=0.5))
     assert s.solver_path in ("cp_sat", "greedy_fallback")
-    assert s.solve_seconds < 0.5 + 3 * greedy_s
+    assert s.solve_seconds < 0.5 + 5 * greedy_s + 0.5
 
 
 def _check_explained(p: Problem, s: Solution) -> None:
