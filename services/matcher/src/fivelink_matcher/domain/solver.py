@@ -30,6 +30,8 @@ from .prepare import PSCALE, Prepared, fair_groups, prepare
 
 #: Share of the time left (after building the LP) that GLOP may take before CP-SAT runs.
 LP_TIME_SHARE = 0.5
+#: LP model building, relative to the time the pairs took to check.
+LP_BUILD_SHARE = 0.3
 #: CP-SAT model building, relative to the time the pairs took to check, per share of pairs.
 CP_BUILD_SHARE = 0.5
 
@@ -142,7 +144,7 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
     p = prepare(problem, config)
     parts = _partition(p)
     fallback = False
-    # Building a model costs about what checking the pairs did: time it on this machine.
+    # Building a model costs a share of what checking the pairs did: time it on this machine.
     build_s = time.perf_counter() - t0
 
     # Step 1: how much stock lines outside bundles would take (exact if there is no coupling).
@@ -157,9 +159,10 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
     lp: LpResult | None = None
     if config.compute_bound and parts.all_lines:
         left = stop - time.perf_counter()
-        if left > build_s:
+        if left > LP_BUILD_SHARE * build_s:
             res = parts.transport_res + parts.people_res
-            lp = lp_relax(p, parts.all_lines, res, (left - build_s) * LP_TIME_SHARE)
+            glop_s = (left - LP_BUILD_SHARE * build_s) * LP_TIME_SHARE
+            lp = lp_relax(p, parts.all_lines, res, glop_s)
             bound = lp.bound if lp else None
 
     # Step 2: visits and bundles with CP-SAT, on the stock the lines outside bundles leave:
