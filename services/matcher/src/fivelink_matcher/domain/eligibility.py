@@ -7,7 +7,7 @@ furthest stage any resource reached names why the line has no eligible resource 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import IntEnum
 from functools import lru_cache
 
@@ -72,12 +72,18 @@ def visit_hours(line: Line, config: SolverConfig) -> float:
     return line.quantity * config.hours_per_visit
 
 
+def due_at(line: Line, now: datetime, config: SolverConfig) -> datetime:
+    """Until when a resource must stay valid for this line."""
+    return max(line.deadline or now + timedelta(hours=config.min_shelf_hours), now)
+
+
 def check_pair(
     line: Line,
     res: Resource,
     problem: Problem,
     config: SolverConfig,
     caseload_left: int | None,
+    due: datetime | None = None,
 ) -> Check:
     """Apply the stages in order and stop at the first that fails."""
     # Kind: the offer serves this need type, visit lines take people, others the same unit.
@@ -106,10 +112,8 @@ def check_pair(
         if line.skills and not all(x in res.skills for x in line.skills):
             return Check(Stage.LANGUAGE_SKILL, "skill", 0.0)
     # Expiry: the resource must still be valid at the line's deadline.
-    if res.valid_until is not None:
-        due = line.deadline or problem.now + timedelta(hours=config.min_shelf_hours)
-        if res.valid_until < max(due, problem.now):
-            return Check(Stage.EXPIRY, "expires before the deadline", 0.0)
+    if res.valid_until is not None and res.valid_until < (due or due_at(line, problem.now, config)):
+        return Check(Stage.EXPIRY, "expires before the deadline", 0.0)
     # Range: within the offer's delivery (or travel) radius.
     km = distance_km(line, res, config)
     if res.delivery_radius_km is not None and km > res.delivery_radius_km:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from fivelink_shared.events import NeedType, OfferKind
 
-from .eligibility import Stage, check_pair, visit_hours
+from .eligibility import Stage, check_pair, due_at, visit_hours
 from .model import Fixed, Line, Problem, Resource, SolverConfig
 from .priority import Priority, priority
 
@@ -150,9 +150,10 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
             continue
         best: tuple[Stage, str] = (Stage.KIND, "no offer serves this need type")
         last = problem.last_worker.get(line.person_ref)
+        due = due_at(line, problem.now, config)
         for j in by_type.get(line.need_type, []):
             r = res[j]
-            chk = check_pair(line, r, problem, config, caseload.get(worker[j]))
+            chk = check_pair(line, r, problem, config, caseload.get(worker[j]), due)
             if chk.stage != Stage.ELIGIBLE:
                 if chk.stage > best[0]:
                     best = (chk.stage, chk.detail)
