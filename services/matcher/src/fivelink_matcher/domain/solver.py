@@ -30,6 +30,8 @@ from .prepare import PSCALE, Prepared, fair_groups, prepare
 
 #: Share of the time left (after building the LP) that GLOP may take before CP-SAT runs.
 LP_TIME_SHARE = 0.5
+#: The final flow and the explanations, relative to the time the pairs took to check.
+FINISH_SHARE = 0.35
 #: LP model building, relative to the time the pairs took to check.
 LP_BUILD_SHARE = 0.3
 #: CP-SAT model building, relative to the time the pairs took to check, per share of pairs.
@@ -82,9 +84,10 @@ def _usage(p: Prepared, alloc: Alloc, lines: set[int] | None = None) -> dict[int
     return used
 
 
-def _finish_reserve(p: Prepared) -> float:
-    """Seconds kept back for the final flow and the explanations."""
-    return 0.02 + 5e-6 * len(p.pairs)
+def _finish_reserve(build_s: float) -> float:
+    """Seconds kept back for the final flow and the explanations (about a third of what
+    checking the pairs took, measured on this machine under its current load)."""
+    return 0.02 + FINISH_SHARE * build_s
 
 
 def _trivial_bound(p: Prepared, lines: list[int]) -> float:
@@ -190,7 +193,7 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
             rounded = greedy_alloc(p, parts.cp_lines, cap, lp.x)
             if score(p, rounded) > score(p, hint):
                 hint = rounded
-        left = stop - time.perf_counter() - _finish_reserve(p)
+        left = stop - time.perf_counter() - _finish_reserve(build_s)
         share = sum(len(p.line_pairs[i]) for i in parts.cp_lines) / max(1, len(p.pairs))
         if left > CP_BUILD_SHARE * build_s * share:
             out = solve_cp(p, parts.cp_lines, res, hint, left, cap)
