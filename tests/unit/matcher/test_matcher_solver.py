@@ -150,6 +150,9 @@ def test_outranked_names_the_offers() -> None:
     assert total(s, "hi") == 10
     (u,) = s.unmet
     assert u.reason == "outranked" and "g1" in u.detail and "higher-priority" in u.detail
+    (a,) = s.assignments
+    assert {t.name: t.value for t in a.explanation.terms}["displaced"] == 1.0
+    assert "1 other eligible line(s) still waiting" in a.explanation.summary
 
 
 def test_fallback_keeps_constraints(county: Problem) -> None:

@@ -59,6 +59,12 @@ def assignments(p: Prepared, alloc: Alloc, solver: str) -> list[Assignment]:
     cap, case = _left(p, alloc)
     got = line_units(p, alloc)
     moved = {q.line_id for q in p.problem.proposed}
+    # What each offer displaced: lines left (partly) unmet that it could have served.
+    waiting: dict[int, int] = defaultdict(int)
+    for i in p.open_lines():
+        if got[i] < p.need[i]:
+            for k in p.line_pairs[i]:
+                waiting[p.pairs[k].res] += 1
     w = p.config.weights
     for k in sorted(alloc, key=lambda k: (p.lines[p.pairs[k].line].line_id, k)):
         pr = p.pairs[k]
@@ -110,8 +116,11 @@ def assignments(p: Prepared, alloc: Alloc, solver: str) -> list[Assignment]:
             ScoreTerm(name="churn", value=churn),
             ScoreTerm(name="score", value=_round(pr.value(alloc[k]) / PSCALE)),
             ScoreTerm(name="fraction", value=_round(frac)),
+            ScoreTerm(name="displaced", value=float(waiting[pr.res])),
         )
         extra = ""
+        if waiting[pr.res]:
+            extra += f"; {waiting[pr.res]} other eligible line(s) still waiting for this offer"
         if pr.continuity:
             extra += "; same worker as last time"
         if pr.kept:
