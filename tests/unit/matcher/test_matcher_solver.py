@@ -90,6 +90,7 @@ def test_empty_problem() -> None:
 
 def test_deterministic(county: Problem) -> None:
     a, b = solve(county), solve(county)
+    assert a.deterministic and b.deterministic
     key = [(x.line_id, x.offer_id, x.quantity) for x in a.assignments]
     assert key == [(x.line_id, x.offer_id, x.quantity) for x in b.assignments]
     assert [(u.line_id, u.reason) for u in a.unmet] == [(u.line_id, u.reason) for u in b.unmet]

@@ -7,6 +7,7 @@ upper bound that solution quality is measured against).
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -29,8 +30,8 @@ class Vars:
 #: Stands for "no lower limit" in a constraint.
 NO_LIMIT = 10**15
 
-#: Default CP-SAT work limit per second of time left (deterministic time units).
-WORK_PER_SECOND = 0.7
+#: Default CP-SAT work limit per second of `time_limit_s` (deterministic time units).
+WORK_PER_SECOND = 0.5
 
 
 class Backend(Protocol):
@@ -185,6 +186,7 @@ class CpResult:
     alloc: Alloc | None  # None when CP-SAT found no solution in time
     bound: float | None  # CP-SAT's best bound on the objective
     status: str
+    by_clock: bool = False  # stopped by the wall clock, not by the work limit or a proof
 
 
 def solve_cp(
@@ -192,10 +194,11 @@ def solve_cp(
     lines: list[int],
     resources: list[int],
     hint: Alloc,
-    time_limit_s: float,
+    deadline: float,
     cap: list[int] | None = None,
 ) -> CpResult:
-    """Solve the side-constrained sub-problem with CP-SAT, warm-started from `hint`."""
+    """Solve the side-constrained sub-problem with CP-SAT, warm-started from `hint`, and
+    stop by `deadline` (a `time.perf_counter()` value; building the model counts too)."""
     if not lines:
         return CpResult({}, 0.0, "OPTIMAL")
     be = _CpBackend()
@@ -213,23 +216,25 @@ def solve_cp(
     for k, var in v.kept.items():
         be.model.add_hint(var, min(p.pairs[k].keep, hint.get(k, 0)))
 
-    # Solve: time-limited, single-threaded by default, fixed seed. The deterministic work
-    # limit normally stops the search first, so the same input gives the same answer.
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.0, time_limit_s)
+    # Solve: time-limited, single-threaded by default, fixed seed. The work limit depends on
+    # the input and the configuration only, so when it (not the wall clock) stops the search,
+    # the same input gives the same answer on any machine.
+    time_limit_s = max(0.0, deadline - time.perf_counter())
     work = p.config.work_limit
-    solver.parameters.max_deterministic_time = max(
-        0.0, work if work is not None else WORK_PER_SECOND * time_limit_s
-    )
+    work = WORK_PER_SECOND * p.config.time_limit_s if work is None else work
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.max_deterministic_time = max(0.0, work)
     solver.parameters.num_workers = max(1, p.config.workers)
     solver.parameters.random_seed = p.config.seed
     status = solver.solve(be.model)
     name = solver.status_name(status)
+    by_clock = status != cp_model.OPTIMAL and solver.deterministic_time < 0.99 * work
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         alloc = {k: int(solver.value(var)) for k, var in x.items() if solver.value(var) > 0}
-        return CpResult(alloc, float(solver.best_objective_bound), name)
+        return CpResult(alloc, float(solver.best_objective_bound), name, by_clock)
     # UNKNOWN (no solution in time), INFEASIBLE or MODEL_INVALID: the caller falls back.
-    return CpResult(None, None, name)
+    return CpResult(None, None, name, by_clock)
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,7 +180,7 @@ class SolverConfig:
     unknown_distance_km: float = 10.0  # assumed distance when a location is missing
     min_shelf_hours: float = 24.0  # validity needed when a line has no deadline
     compute_bound: bool = True  # solve the LP relaxation (GLOP) for the bound
-    work_limit: float | None = None  # CP-SAT deterministic time; None: 0.7 x the time left
+    work_limit: float | None = None  # CP-SAT deterministic time; None: 0.5 x time_limit_s
     seed: int = 0
 
 
@@ -227,3 +227,6 @@ class Solution:
     solve_seconds: float
     problem_size: Mapping[str, int] = field(default_factory=dict)
     coverage: float = 0.0  # priority-weighted coverage in [0, 1]
+    #: False when a wall-clock limit (not the deterministic work limit or a proof) cut a
+    #: search short: then a re-run on a busier or quieter machine may differ.
+    deterministic: bool = True

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .alloc import Alloc, line_units, score
 from .cpsat import CpResult, LpResult, lp_relax, solve_cp
@@ -31,7 +31,7 @@ from .prepare import PSCALE, Prepared, fair_groups, prepare
 #: Share of the time left (after building the LP) that GLOP may take before CP-SAT runs.
 LP_TIME_SHARE = 0.5
 #: The final flow and the explanations, relative to the time the pairs took to check.
-FINISH_SHARE = 0.35
+FINISH_SHARE = 0.6
 #: LP model building, relative to the time the pairs took to check.
 LP_BUILD_SHARE = 0.3
 #: CP-SAT model building, relative to the time the pairs took to check, per share of pairs.
@@ -85,8 +85,8 @@ def _usage(p: Prepared, alloc: Alloc, lines: set[int] | None = None) -> dict[int
 
 
 def _finish_reserve(build_s: float) -> float:
-    """Seconds kept back for the final flow and the explanations (about a third of what
-    checking the pairs took, measured on this machine under its current load)."""
+    """Seconds kept back for the final flow and the explanations (a share of what checking
+    the pairs took, measured on this machine under its current load)."""
     return 0.02 + FINISH_SHARE * build_s
 
 
@@ -147,6 +147,7 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
     p = prepare(problem, config)
     parts = _partition(p)
     fallback = False
+    clock_bound = False  # whether a wall-clock limit decided anything
     # Building a model costs a share of what checking the pairs did: time it on this machine.
     build_s = time.perf_counter() - t0
 
@@ -167,6 +168,7 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
             glop_s = (left - LP_BUILD_SHARE * build_s) * LP_TIME_SHARE
             lp = lp_relax(p, parts.all_lines, res, glop_s)
             bound = lp.bound if lp else None
+        clock_bound = lp is None  # the LP guides CP-SAT: without it the result may differ
 
     # Step 2: visits and bundles with CP-SAT, on the stock the lines outside bundles leave:
     # as the LP splits it when there is an LP solution (it prices bundles whole), else as the
@@ -196,15 +198,16 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
         left = stop - time.perf_counter() - _finish_reserve(build_s)
         share = sum(len(p.line_pairs[i]) for i in parts.cp_lines) / max(1, len(p.pairs))
         if left > CP_BUILD_SHARE * build_s * share:
-            out = solve_cp(p, parts.cp_lines, res, hint, left, cap)
+            out = solve_cp(p, parts.cp_lines, res, hint, time.perf_counter() + left, cap)
         else:
-            out = CpResult(None, None, "NO_TIME")  # not even time to build the model
+            out = CpResult(None, None, "NO_TIME", by_clock=True)  # no time to build the model
         if out.alloc is not None and score(p, out.alloc) >= score(p, hint):
             cp_alloc = out.alloc
         else:
             fallback = True
             cp_alloc = hint
         cp_bound = out.bound if out.bound is not None else _trivial_bound(p, parts.cp_lines)
+        clock_bound = clock_bound or out.by_clock
 
     # Step 3: re-plan lines outside bundles on what the bundles left (only when coupled).
     if parts.bundle_transport:
@@ -232,7 +235,7 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
         path = "empty"
     if bound is None:
         bound = _trivial_bound(p, parts.all_lines)
-    return _solution(p, alloc, path, bound, t0, parts)
+    return replace(_solution(p, alloc, path, bound, t0, parts), deterministic=not clock_bound)
 
 
 def greedy(problem: Problem, config: SolverConfig | None = None) -> Solution:
