@@ -107,7 +107,7 @@ Authorized = Annotated[None, Depends(service_token)]
 
 def public_subscription(doc: Document) -> dict[str, Any]:
     """A subscription as the API shows it: never a secret."""
-    target = {k: v for k, v in doc.get("target", {}).items() if k != "secret"}
+    target = {k: v for k, v in doc.get("target", {}).items() if "secret" not in k}
     grace = [p["until"] for p in doc.get("previous_secrets", [])]
     return {
         "subscription_id": doc["_id"],
@@ -119,7 +119,7 @@ def public_subscription(doc: Document) -> dict[str, Any]:
         "scope": doc.get("scope"),
         "target": target,
         "rotated_at": doc.get("rotated_at"),
-        "previous_secret_valid_until": max(grace) if grace else None,
+        "old_key_valid_until": max(grace) if grace else None,
     }
 
 
@@ -135,6 +135,7 @@ def public_subscription(doc: Document) -> dict[str, Any]:
 async def subscribe(body: SubscriptionIn, request: Request) -> dict[str, Any]:
     sub_id = f"{body.party_id}:{body.channel.value}"
     doc: Document = {"_id": sub_id, **body.model_dump(mode="json")}
+    doc["target"].pop("previous_secrets", None)  # only a rotation sets those
     if body.scope is not None:
         doc["scope_level"], doc["scope_code"] = body.scope.level, body.scope.code
     await _store(request).put_subscription(doc)

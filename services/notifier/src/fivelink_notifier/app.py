@@ -69,7 +69,7 @@ def build_app(settings: NotifierSettings | None = None) -> FastAPI:
         channels=channels,
         broker=runtime.broker,
         metrics=metrics,
-        links=Links(link_secret, settings.public_url, timedelta(hours=settings.link_ttl_hours)),
+        links=Links(link_secret, settings.link_base(), timedelta(hours=settings.link_ttl_hours)),
         policy=settings.policy(),
         policy_channels=settings.notifier_policy_channels,
         workers=settings.notifier_workers,

@@ -13,6 +13,7 @@ import contextlib
 import functools
 import logging
 import socket
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ class Dispatcher:
         self._inflight: dict[str, asyncio.Task[str]] = {}
         self._busy_keys: set[str] = set()
         self._stopping = False
+        self._next_dlq_check = 0.0
 
     # --- events -> claimed deliveries -------------------------------------------------------
 
@@ -107,11 +109,12 @@ class Dispatcher:
     ) -> int:
         """Claim one delivery per subscribed channel of each party; returns how many were new."""
         new = 0
+        known = await self.store.subscriptions_of_many([p["party_id"] for p in parties])
         for party in parties:
             party_id, role = party["party_id"], Role(party["role"])
             if role is Role.BENEFICIARY and isinstance(event, AssignmentWithdrawn):
                 continue  # the person hears what is coming, not the matcher's churn
-            for sub in await self._subs(party_id, event.type, role):
+            for sub in _matching(known.get(party_id, []), event.type, role):
                 language = _language(sub, getattr(event, "language", None))
                 if isinstance(event, AssignmentProposed):
                     links = self.links.make(event.assignment_id, party_id, role, "proposed")
@@ -205,8 +208,7 @@ class Dispatcher:
         return new
 
     async def _subs(self, party_id: str, event_type: str, role: Role) -> list[Document]:
-        subs = await self.store.subscriptions_of(party_id)
-        return [s for s in subs if _wants(s, event_type) and s.get("role") == role.value]
+        return _matching(await self.store.subscriptions_of(party_id), event_type, role)
 
     async def _claim(
         self,
@@ -280,15 +282,21 @@ class Dispatcher:
         self._wake.set()
 
     async def _loop(self) -> None:
+        await self.store.repair_queue()
         while not self._stopping:
+            idle = 1.0
             try:
                 await self._sweep()
-                await self._dead_letters()
+                if time.monotonic() >= self._next_dlq_check:  # a scan: not on every sweep
+                    self._next_dlq_check = time.monotonic() + 30.0
+                    await self._dead_letters()
+                idle = await self._idle_s()
             except Exception:
                 log.exception("delivery sweep failed; will retry")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=await self._idle_s())
+                await asyncio.wait_for(self._wake.wait(), timeout=idle)
             self._wake.clear()
+            await asyncio.sleep(0.01)  # let a burst of wake-ups become one sweep
 
     async def _idle_s(self) -> float:
         if len(self._inflight) >= self.workers:
@@ -315,20 +323,24 @@ class Dispatcher:
             self._inflight[doc["_id"]] = task
             task.add_done_callback(functools.partial(self._done, doc["_id"], key))
 
-    def _key(self, doc: Document) -> str:
-        if doc["channel"] in self.policy_channels:
-            return f"{doc['party_id']}:{doc['channel']}"
-        return str(doc["_id"])
+    def _key(self, entry: Document) -> str:
+        """Deliveries to one recipient on a rate-limited channel go one at a time."""
+        delivery_id = str(entry["_id"])
+        channel = delivery_id.rsplit(":", 1)[-1]
+        if channel in self.policy_channels:
+            return delivery_id.split(":", 1)[1]  # "<party>:<channel>"
+        return delivery_id
 
     def _done(self, delivery_id: str, key: str, _task: object = None) -> None:
         self._inflight.pop(delivery_id, None)
         self._busy_keys.discard(key)
         self._wake.set()
 
-    async def deliver(self, delivery: Document) -> str:
-        """One attempt at one delivery (or a deferral); returns the delivery's new status."""
+    async def deliver(self, entry: Document) -> str:
+        """One attempt at one queued delivery (or a deferral); returns its new status."""
         now = datetime.now(UTC)
-        if not await self.store.lease(delivery["_id"], now, LEASE):
+        delivery = await self.store.lease(entry["_id"], now, LEASE)
+        if delivery is None:
             return "leased"
         channel_name = delivery["channel"]
         urgency = Urgency(delivery.get("urgency", "normal"))
@@ -426,6 +438,10 @@ def _target(sub: Document) -> Document:
             p["secret"] for p in sub.get("previous_secrets", []) if _aware(p["until"]) > now
         )
     return target
+
+
+def _matching(subs: list[Document], event_type: str, role: Role) -> list[Document]:
+    return [s for s in subs if _wants(s, event_type) and s.get("role") == role.value]
 
 
 def _wants(sub: Document, event_type: str) -> bool:

@@ -35,8 +35,8 @@ class NotifierSettings(CommonSettings):
         description="Bearer token other services use for /v1/responses and /v1/inbox",
     )
     public_url: str = Field(
-        default="http://127.0.0.1:8002",
-        description="Base URL parties reach the notifier at (links)",
+        default="",
+        description="Base URL parties reach the notifier at (links); default: notifier_url",
     )
     link_ttl_hours: float = Field(default=72.0, gt=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0)
@@ -77,6 +77,9 @@ class NotifierSettings(CommonSettings):
     )
     notifier_followup_check_s: float = Field(default=30.0, gt=0)
     dashboard_url: str = Field(default="", description="Supervisors' page linked from escalations")
+
+    def link_base(self) -> str:
+        return (self.public_url or self.notifier_url).rstrip("/")
 
     def smtp(self) -> SmtpSettings:
         return SmtpSettings(

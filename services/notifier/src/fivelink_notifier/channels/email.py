@@ -46,12 +46,12 @@ def build_email(sender: str, to: str, message: Message) -> EmailMessage:
     mail["Date"] = format_datetime(datetime.now(UTC))
     mail["Message-ID"] = make_msgid(domain="fivelink.local")
     mail[EVENT_ID_HEADER] = message.event_id
-    mail["Content-Language"] = message.language.value
     if message.urgency.value == "crisis":
         mail["Importance"] = "high"
     mail.set_content(message.body, charset="utf-8")
     html = render_email_html(message.subject, message.body, message.links, message.language)
     mail.add_alternative(html, subtype="html", charset="utf-8")
+    mail["Content-Language"] = message.language.value  # after set_content, which drops Content-*
     return mail
 
 
