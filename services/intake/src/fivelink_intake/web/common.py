@@ -13,7 +13,7 @@ from fivelink_shared.events import Category, DeclineReason, Language, NeedType, 
 CHOICES = {
     "need_type": [n.value for n in NeedType],
     "category": [c.value for c in Category],
-    "urgency": [u.value for u in Urgency],
+    "urgency": [Urgency.NORMAL.value, Urgency.HIGH.value, Urgency.CRISIS.value],
     "language": [lang.value for lang in Language],
     "offer_kind": [k.value for k in OfferKind],
     "decline_reason": [r.value for r in DeclineReason if r is not DeclineReason.NO_RESPONSE],

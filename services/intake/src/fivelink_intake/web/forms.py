@@ -19,7 +19,7 @@ M = TypeVar("M", bound=BaseModel)
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: A date picked in a form means the end of that day, China time.
 END_OF_DAY = "T23:59:59+08:00"
-FORM_ONLY = {"csrf", "action", "outcome"}
+FORM_ONLY = {"csrf", "action", "outcome", "idempotency_key"}
 
 # pydantic error type -> message key (with the error's ctx as values)
 MESSAGES = {

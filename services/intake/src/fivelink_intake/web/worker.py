@@ -116,7 +116,7 @@ def _case_body(
         region["township"] = user.township
     person = body.setdefault("person", {})
     consent = person.get("consent")
-    if isinstance(consent, dict) and consent.get("given_by"):
+    if isinstance(consent, dict):  # consent is recorded as given now, at this visit
         consent["given_at"] = datetime.now(UTC).isoformat()
     renames = forms.drop_empty_rows(body, "lines", LINE_REQUIRED)
     return body, renames
