@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
@@ -48,6 +52,27 @@ def parties_of(event: AssignmentProposed) -> list[dict[str, str]]:
         parties.append({"party_id": event.worker_id, "role": Role.SOCIAL_WORKER.value})
     parties.append({"party_id": event.person_ref, "role": Role.BENEFICIARY.value})
     return parties
+
+
+async def concurrently(
+    raws: list[bytes], handle: Callable[[bytes], Awaitable[None]], limit: int
+) -> None:
+    """Handle a batch concurrently, one assignment's messages in their order."""
+    groups: dict[str, list[bytes]] = defaultdict(list)
+    for raw in raws:
+        try:
+            key = str(json.loads(raw).get("assignment_id", ""))
+        except (ValueError, AttributeError):
+            key = ""  # unparsable: the handler dead-letters it
+        groups[key].append(raw)
+    sem = asyncio.Semaphore(limit)
+
+    async def run(items: list[bytes]) -> None:
+        async with sem:
+            for raw in items:
+                await handle(raw)
+
+    await asyncio.gather(*(run(items) for items in groups.values()))
 
 
 def build_app(settings: NotifierSettings | None = None) -> FastAPI:
@@ -136,15 +161,22 @@ def build_app(settings: NotifierSettings | None = None) -> FastAPI:
     def group(topic: str) -> str:
         return f"fivelink-notifier.{topic}"
 
+    async def one_assignment(raw: bytes) -> None:
+        await consumer.handle(raw, ASSIGNMENT_EVENTS, on_assignment, topics.ASSIGNMENTS)
+
     @runtime.broker.subscriber(  # type: ignore[call-overload]
         topics.ASSIGNMENTS,
         title="notifier.assignments",
         group_id=group(topics.ASSIGNMENTS),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.ACK,
+        batch=True,
+        max_records=settings.notifier_consume_batch,
+        batch_timeout_ms=50,
     )
     async def assignments_in(message: KafkaMessage) -> None:
-        await consumer.handle(message.body, ASSIGNMENT_EVENTS, on_assignment, topics.ASSIGNMENTS)
+        # committed after the whole batch; within it, one assignment's events stay in order
+        await concurrently(list(message.body), one_assignment, settings.notifier_consume_batch)
 
     @runtime.broker.subscriber(  # type: ignore[call-overload]
         topics.RESPONSES,

@@ -65,6 +65,9 @@ class NotifierSettings(CommonSettings):
         description="Channels that wake people, so quiet hours and rate limits apply",
     )
     notifier_workers: int = Field(default=32, ge=1, description="Concurrent sends")
+    notifier_consume_batch: int = Field(
+        default=32, ge=1, le=500, description="Assignment events handled together"
+    )
     # --- follow-ups (SLA), seconds per urgency
     notifier_remind_after_s: dict[Urgency, float] = Field(
         default={Urgency.CRISIS: 1800, Urgency.HIGH: 4 * 3600, Urgency.NORMAL: 24 * 3600}

@@ -44,16 +44,16 @@ class AssignmentStore:
             "proposed_at": now,
             "proposal_event_id": event.event_id,
         }
-        result = await self.assignments.update_one(
+        try:  # the common case first: a new assignment (an _id-only write, fast everywhere)
+            await self.assignments.insert_one({"_id": event.assignment_id, **fields})
+            return
+        except DuplicateKeyError:
+            pass
+        # seen before: a re-proposal after a withdrawal counts; a settled one stays as it is
+        await self.assignments.update_one(
             {"_id": event.assignment_id, "status": {"$nin": list(SETTLED)}},
             {"$set": fields, "$unset": {"reminded_at": "", "released_at": ""}},
         )
-        if result.matched_count:
-            return
-        try:
-            await self.assignments.insert_one({"_id": event.assignment_id, **fields})
-        except DuplicateKeyError:
-            pass  # already accepted/declined/...: a late or repeated proposal changes nothing
 
     async def get(self, assignment_id: str) -> Document | None:
         return await self.assignments.find_one({"_id": assignment_id})
