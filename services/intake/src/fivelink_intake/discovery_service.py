@@ -4,18 +4,19 @@
    region, or a ``signal_id`` stored before with other content) rejects the whole batch.
 2. The people's stored signals over the rules' lookback are loaded (by pseudonymous refs),
    and ``evaluate`` runs over them plus the batch.
-3. Signals are stored (identifiers encrypted) with ``evaluated: false``; each discovered
-   person gets a new case (verification visit first, ``source="discovery"``) or is merged
-   into their open discovery case; then the batch's signals are marked evaluated. A crash
-   in between is repaired by resending the batch: unevaluated signals are looked at again,
-   cases already opened are merged into (nothing doubles).
+3. Each discovered person with a signal new to the store gets a new case (verification
+   visit first, ``source="discovery"``; opened in bulk) or is merged into their open
+   discovery case; then the new signals are stored (identifiers encrypted). A crash in
+   between is repaired by resending the batch: its signals are still new, so they are looked
+   at again, and cases already opened are merged into (nothing doubles).
 ``dry_run`` does steps 1–2 and reports what would open, storing nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,7 +44,6 @@ from fivelink_shared import topics
 from fivelink_shared.events import NeedLine, NeedOpened, new_id, utc_now
 from fivelink_shared.mongo import Document
 
-CONCURRENCY = 16
 CAS_ATTEMPTS = 5
 
 
@@ -60,7 +60,7 @@ class _Run:
     principal: Principal
     now: datetime
     batch_id: str
-    signals: dict[str, Signal]  # batch + history, by id
+    signals: dict[str, list[Signal]]  # batch + history, by pseudonymous ref
     opened: list[Document] = field(default_factory=list)
     merged: list[Document] = field(default_factory=list)
     audit: list[Document] = field(default_factory=list)
@@ -156,7 +156,10 @@ class DiscoveryService:
                     }
                     for s in outside
                 ]
-        stored = await self.signals.fingerprints([s.signal_id for s in records]) if records else {}
+        refs = {r for s in records for r in s.person_keys(self.key) if r}
+        stored, history = await self.signals.lookup(
+            [s.signal_id for s in records], refs, now - self.rules.lookback
+        )
         if not problems:
             problems = [
                 {
@@ -176,12 +179,7 @@ class DiscoveryService:
             self.metrics.batches.labels("rejected").inc()
             raise BatchRejected(problems, status)
 
-        evaluated = await self._evaluated_ids(
-            [s.signal_id for s in records if s.signal_id in stored]
-        )
-        relevant = {s.signal_id for s in records} - evaluated
-        refs = {r for s in records for r in s.person_keys(self.key) if r}
-        history = await self.signals.related(refs, now - self.rules.lookback)
+        relevant = {s.signal_id for s in records} - set(stored)
         by_id = {s.signal_id: s for s in history} | {s.signal_id: s for s in records}
         discovery_cases = await self._discovery_cases(
             refs | {r for s in history for r in s.person_keys(self.key) if r}
@@ -194,7 +192,7 @@ class DiscoveryService:
             for case in evaluate(by_id.values(), self.rules, now, key=self.key, open_refs=open_refs)
             if relevant & set(case.signal_ids)
         ]
-        run = _Run(principal, now, batch_id, by_id)
+        run = _Run(principal, now, batch_id, _by_ref(by_id.values(), self.key))
         if dry_run:
             self.metrics.batches.labels("dry_run").inc()
             for case in found:
@@ -202,6 +200,16 @@ class DiscoveryService:
                 target.append(_summary(case, self._case_id(case, discovery_cases)))
             return self._report(run, records, 0, len(stored), dry_run=True), True
 
+        for case in found:
+            for rule_id in case.rule_ids:
+                self.metrics.rules_fired.labels(rule_id).inc()
+        new = [c for c in found if c.status == "new"]
+        taken = {c.person_ref for c in await self._open_many(run, new, discovery_cases)}
+        for case in found:
+            if case.person_ref not in taken:
+                await self._merge(run, case, self._case_id(case, discovery_cases))
+        # Signals are stored last: a crash before this line leaves them unstored, so a resent
+        # batch looks at them again (its cases merge into those opened, nothing doubles).
         new_docs = [self.signals.to_doc(s, batch_id) for s in records if s.signal_id not in stored]
         inserted = await self.signals.insert(new_docs)
         for doc in new_docs:
@@ -211,28 +219,12 @@ class DiscoveryService:
                 principal, "signals.write", fields=("id_number", "phone", "name"), count=inserted
             )
         )
-        gate = asyncio.Semaphore(CONCURRENCY)
-
-        async def one(case: DiscoveredCase) -> None:
-            async with gate:
-                await self._open_or_merge(run, case, discovery_cases)
-
-        await asyncio.gather(*(one(case) for case in found))
-        await self.signals.signals.update_many(
-            {"_id": {"$in": sorted(relevant)}}, {"$set": {"evaluated": True}}
-        )
         await self.audit.record_many(run.audit)
         report = self._report(run, records, inserted, len(stored), dry_run=False)
         if idempotency_key:
             await self.signals.save_batch(batch_id, digest, report)
         self.metrics.batches.labels("stored").inc()
         return report, True
-
-    async def _evaluated_ids(self, ids: list[str]) -> set[str]:
-        if not ids:
-            return set()
-        cursor = self.signals.signals.find({"_id": {"$in": ids}, "evaluated": True}, {"_id": 1})
-        return {doc["_id"] async for doc in cursor}
 
     async def _discovery_cases(self, refs: set[str]) -> list[Document]:
         if not refs:
@@ -255,13 +247,8 @@ class DiscoveryService:
 
     def _identifiers(self, run: _Run, case: DiscoveredCase) -> dict[str, str | None]:
         """The person's identifiers from their signals (stored encrypted with the case)."""
-        wanted = set(case.identity_refs)
         mine = sorted(
-            (
-                s
-                for s in run.signals.values()
-                if set(filter(None, s.person_keys(self.key))) & wanted
-            ),
+            {s.signal_id: s for r in case.identity_refs for s in run.signals.get(r, [])}.values(),
             key=lambda s: s.observed_at,
         )
         out: dict[str, str | None] = {"id_number": None, "phone": None, "name": None}
@@ -269,14 +256,6 @@ class DiscoveryService:
             for k in out:
                 out[k] = getattr(s, k) or out[k]
         return out
-
-    async def _open_or_merge(self, run: _Run, case: DiscoveredCase, known: list[Document]) -> None:
-        case_id = self._case_id(case, known)
-        for rule_id in case.rule_ids:
-            self.metrics.rules_fired.labels(rule_id).inc()
-        if case.status == "new" and await self._open(run, case, case_id):
-            return
-        await self._merge(run, case, case_id)
 
     def _lines(self, case_id: str, lines: tuple[NeedLine, ...]) -> tuple[NeedLine, ...]:
         return tuple(
@@ -293,8 +272,10 @@ class DiscoveryService:
             "signal_ids": list(case.signal_ids),
         }
 
-    async def _open(self, run: _Run, case: DiscoveredCase, case_id: str) -> bool:
-        """Open a new case; False if one with this id exists already (merge instead)."""
+    def _new_case(
+        self, run: _Run, case: DiscoveredCase, case_id: str
+    ) -> tuple[Document, NeedOpened]:
+        """The document and first event of a newly discovered case."""
         event = case.to_need_opened(case_id, opened_at=run.now)
         event = event.model_copy(update={"lines": self._lines(case_id, event.lines)})
         identifiers = self._identifiers(run, case)
@@ -316,22 +297,34 @@ class DiscoveryService:
             "batch_id": run.batch_id,
             **case_index(event),
         }
-        if not await self.cases.create(doc, topics.NEEDS, event):
-            return False
-        self.metrics.cases.labels("discovery").inc()
-        for line in event.lines:
-            self.metrics.need_lines.labels(line.need_type.value, event.county).inc()
-        run.audit.append(
-            self.audit.entry(
-                run.principal,
-                "case.create",
-                case_id=case_id,
-                fields=[k for k, v in identifiers.items() if v],
-            )
+        return doc, event
+
+    async def _open_many(
+        self, run: _Run, cases: list[DiscoveredCase], known: list[Document]
+    ) -> list[DiscoveredCase]:
+        """Open new cases in bulk (one insert, one outbox clear); returns those opened. A case
+        whose id exists already (a racing batch opened it) is left to merge."""
+        built = {
+            self._case_id(c, known): (c, *self._new_case(run, c, self._case_id(c, known)))
+            for c in cases
+        }
+        inserted = await self.cases.create_many(
+            [(doc, topics.NEEDS, event) for _, doc, event in built.values()]
         )
-        await self.relay.flush(self.cases, case_id)
-        run.opened.append(_summary(case, case_id))
-        return True
+        opened = [(cid, *built[cid]) for cid in built if cid in inserted]
+        for case_id, case, doc, event in opened:
+            self.metrics.cases.labels("discovery").inc()
+            for line in event.lines:
+                self.metrics.need_lines.labels(line.need_type.value, event.county).inc()
+            fields = [k for k, v in self.cipher.decrypt(doc["personal"]).items() if v]
+            run.audit.append(
+                self.audit.entry(run.principal, "case.create", case_id=case_id, fields=fields)
+            )
+            run.opened.append(_summary(case, case_id))
+        await self.relay.publish_created(
+            self.cases, [(cid, topics.NEEDS, event) for cid, _, _, event in opened]
+        )
+        return [case for _, case, _, _ in opened]
 
     async def _merge(self, run: _Run, case: DiscoveredCase, case_id: str) -> None:
         """Add the new signals, firings and lines to the person's open discovery case."""
@@ -386,6 +379,15 @@ class DiscoveryService:
             "cases_opened": run.opened,
             "cases_merged": run.merged,
         }
+
+
+def _by_ref(signals: Iterable[Signal], key: bytes) -> dict[str, list[Signal]]:
+    out: dict[str, list[Signal]] = defaultdict(list)
+    for s in signals:
+        for ref in s.person_keys(key):
+            if ref:
+                out[ref].append(s)
+    return out
 
 
 def _covers(principal: Principal, signal: Signal) -> bool:

@@ -25,7 +25,9 @@ class IntakeSettings(CommonSettings):
         default=True,
         description="Refuse requests without a bearer token; false = anonymous admin (dev only)",
     )
-    outbox_sweep_seconds: float = Field(default=2.0, gt=0)
+    outbox_sweep_seconds: float = Field(
+        default=5.0, gt=0, description="How often the relay republishes what a crash left"
+    )
     outbox_grace_seconds: float = Field(
         default=1.0, ge=0, description="The sweep leaves entries younger than this to the writer"
     )

@@ -13,6 +13,7 @@ import logging
 from faststream.kafka import KafkaBroker
 
 from fivelink_intake.adapters.store import AggregateStore
+from fivelink_shared.events import EventBase
 from fivelink_shared.mongo import Document
 
 log = logging.getLogger(__name__)
@@ -42,15 +43,26 @@ class OutboxRelay:
             doc.get("outbox", {}).items(), key=lambda kv: kv[1]["event"]["occurred_at"]
         )
         for event_id, entry in entries:
-            event = entry["event"]
-            await self.broker.publish(
-                event,
-                topic=entry["topic"],
-                key=event["county"].encode(),
-                headers={"correlation_id": event["correlation_id"], "event_type": event["type"]},
-                correlation_id=event_id,
-            )
+            await self._send(entry["topic"], entry["event"])
             await store.clear(doc["_id"], event_id)
+
+    async def _send(self, topic: str, event: Document) -> None:
+        await self.broker.publish(
+            event,
+            topic=topic,
+            key=event["county"].encode(),
+            headers={"correlation_id": event["correlation_id"], "event_type": event["type"]},
+            correlation_id=event["event_id"],
+        )
+
+    async def publish_created(
+        self, store: AggregateStore, created: list[tuple[str, str, EventBase]]
+    ) -> None:
+        """Publish the first events of documents just created by ``create_many``, then clear
+        them from their outboxes in one write (bulk path of discovery)."""
+        for _, topic, event in created:
+            await self._send(topic, event.model_dump(mode="json"))
+        await store.clear_many([d for d, _, _ in created], [e.event_id for _, _, e in created])
 
     async def sweep_once(self) -> int:
         published = 0

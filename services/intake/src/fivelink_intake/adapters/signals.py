@@ -7,7 +7,6 @@ pseudonymous refs, which are what later batches look the person up by.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -72,15 +71,34 @@ class SignalStore:
             }
         )
 
-    async def fingerprints(self, ids: list[str]) -> dict[str, str]:
-        """Fingerprints of the signals already stored under these ids."""
-        found: dict[str, str] = {}
-        for start in range(0, len(ids), CHUNK):
-            cursor = self.signals.find(
-                {"_id": {"$in": ids[start : start + CHUNK]}}, {"fingerprint": 1}
-            )
-            found.update({doc["_id"]: doc["fingerprint"] async for doc in cursor})
-        return found
+    async def lookup(
+        self, ids: list[str], refs: set[str], since: datetime, rounds: int = 2
+    ) -> tuple[dict[str, str], list[Signal]]:
+        """In as few reads as possible (FerretDB scans a collection per query): the
+        fingerprints of signals already stored under ``ids``, and the stored signals since
+        ``since`` of the people with these refs, following ID ↔ phone+name links."""
+        fingerprints: dict[str, str] = {}
+        docs: dict[str, Document] = {}
+        id_set = set(ids)
+        wanted, asked = set(refs), set()
+        for round_ in range(rounds):
+            query_refs = sorted(wanted - asked)
+            if not query_refs and round_:
+                break
+            asked |= set(query_refs)
+            clauses: list[Document] = [
+                {"refs": {"$in": query_refs}, "observed_at": {"$gte": since}}
+            ]
+            if round_ == 0 and ids:
+                clauses.append({"_id": {"$in": ids}})
+            async for doc in self.signals.find({"$or": clauses}):
+                if doc["_id"] in id_set:
+                    fingerprints[doc["_id"]] = doc["fingerprint"]
+                if doc["observed_at"] >= since and set(doc.get("refs", [])) & (asked | wanted):
+                    docs[doc["_id"]] = doc
+                    wanted.update(doc.get("refs", []))
+        history = [self.from_doc(d) for d in docs.values() if d["_id"] not in id_set]
+        return fingerprints, history
 
     async def insert(self, docs: list[Document]) -> int:
         """Insert new signals; ids stored meanwhile are skipped. Returns how many were new."""
@@ -96,27 +114,6 @@ class SignalStore:
                     raise
                 inserted += len(chunk) - len(errors)
         return inserted
-
-    async def related(self, refs: Iterable[str], since: datetime, rounds: int = 2) -> list[Signal]:
-        """Stored signals of these people since ``since``, following ID ↔ phone+name links."""
-        wanted, seen_refs = set(refs), set()
-        docs: dict[str, Document] = {}
-        for _ in range(rounds):
-            query_refs = sorted(wanted - seen_refs)
-            if not query_refs:
-                break
-            seen_refs |= set(query_refs)
-            for start in range(0, len(query_refs), CHUNK):
-                cursor = self.signals.find(
-                    {
-                        "refs": {"$in": query_refs[start : start + CHUNK]},
-                        "observed_at": {"$gte": since},
-                    }
-                )
-                async for doc in cursor:
-                    docs[doc["_id"]] = doc
-                    wanted.update(doc.get("refs", []))
-        return [self.from_doc(doc) for doc in docs.values()]
 
     async def batch(self, batch_id: str) -> Document | None:
         return await self.batches.find_one({"_id": batch_id})

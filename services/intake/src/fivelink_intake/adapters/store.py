@@ -11,7 +11,7 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from fivelink_shared.events import EventBase
 from fivelink_shared.mongo import Document
@@ -40,6 +40,31 @@ class AggregateStore:
         except DuplicateKeyError:
             return False
         return True
+
+    async def create_many(self, items: list[tuple[Document, str, EventBase]]) -> set[str]:
+        """Insert many new aggregates, each with its first event; returns the ids inserted
+        (an id that exists already is skipped)."""
+        now = datetime.now(UTC)
+        docs = [
+            {
+                **doc,
+                "outbox": {event.event_id: outbox_entry(topic, event)},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for doc, topic, event in items
+        ]
+        inserted = {doc["_id"] for doc in docs}
+        if not docs:
+            return inserted
+        try:
+            await self.collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            inserted -= {docs[e["index"]]["_id"] for e in errors}
+        return inserted
 
     async def revise(
         self,
@@ -87,6 +112,13 @@ class AggregateStore:
             {"outbox": {"$ne": {}}, "updated_at": {"$lt": before}}, {"outbox": 1}
         ).limit(limit)
         return [doc async for doc in cursor]
+
+    async def clear_many(self, doc_ids: list[str], event_ids: list[str]) -> None:
+        """Drop published events from many outboxes in one write (unknown ids are no-ops)."""
+        if doc_ids:
+            await self.collection.update_many(
+                {"_id": {"$in": doc_ids}}, {"$unset": {f"outbox.{e}": "" for e in event_ids}}
+            )
 
     async def clear(self, doc_id: str, event_id: str) -> None:
         await self.collection.update_one({"_id": doc_id}, {"$unset": {f"outbox.{event_id}": ""}})
