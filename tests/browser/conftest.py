@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Playwright, sync_playwright
-from webtest import User
 
+from browser.webtest import User
 from fivelink_cli import infra
 
 CHROMIUM = "/usr/bin/chromium"

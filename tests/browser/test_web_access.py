@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from webtest import User, community_of_run, submit, submit_case, text_of
 
+from browser.webtest import User, community_of_run, submit, submit_case, text_of
 from fivelink_cli import infra
 from fivelink_intake.tokens import bearer
 

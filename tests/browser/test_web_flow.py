@@ -11,7 +11,8 @@ import random
 from collections.abc import Callable
 
 import pytest
-from webtest import User, community_of_run, publish_offer, submit_case, table_cell, text_of
+
+from browser.webtest import User, community_of_run, publish_offer, submit_case, table_cell, text_of
 
 pytestmark = pytest.mark.browser
 
