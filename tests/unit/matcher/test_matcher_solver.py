@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from matcher_support import NOW, at, given, goods, line, problem, total, visit, worker
 
-from fivelink_matcher.domain.model import Problem, Solution, SolverConfig
+from fivelink_matcher.domain.model import Problem, Solution, SolverConfig, Weights
 from fivelink_matcher.domain.solver import greedy, solve
 from fivelink_matcher.domain.synthetic import county_instance
 from fivelink_shared.events import Urgency
@@ -79,7 +79,17 @@ def test_flow_optimum_equals_the_lp_bound_on_a_transport_county(county: Problem)
 
 
 def test_visits_use_cp_sat() -> None:
-    assert solve(problem([visit("v1")], [worker("w1")])).solver_path == "cp_sat"
+    # a worker who can take both visits: not one-to-one, so CP-SAT
+    assert solve(problem([visit("v1"), visit("v2")], [worker("w1")])).solver_path == "cp_sat"
+
+
+def test_one_to_one_visits_use_an_exact_assignment() -> None:
+    one = worker("w1", caseload_cap=1)
+    assert solve(problem([visit("v1"), visit("v2")], [one])).solver_path == "min_cost_flow"
+    cfg = SolverConfig(weights=Weights(fairness=0.0))
+    s = solve(problem([visit("v1"), visit("v2")], [one]), cfg)
+    assert s.solver_path == "linear_sum_assignment"
+    assert len(s.assignments) == 1
 
 
 def test_empty_problem() -> None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from fivelink_matcher.adapters.store import MatcherStore
 from fivelink_matcher.engine import Rebalancer
+from fivelink_matcher.whatif import changes
 from fivelink_shared.events import CountyCode, OfferPublished
 
 router = APIRouter(prefix="/v1")
@@ -29,9 +30,11 @@ def _parts(request: Request) -> tuple[MatcherStore, Rebalancer]:
     "/what-if", tags=["matcher"], summary="Solve with hypothetical offers; publishes nothing"
 )
 async def what_if(body: WhatIf, request: Request) -> dict[str, Any]:
-    _, rebalancer = _parts(request)
+    store, rebalancer = _parts(request)
     solution = await rebalancer.what_if(body.county, body.offers)
+    current = await store.county_assignments(body.county)
     return {
+        "changes": changes(current, solution),
         "solver_path": solution.solver_path,
         "objective": solution.objective,
         "bound": solution.bound,

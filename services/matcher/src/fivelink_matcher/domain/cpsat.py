@@ -196,9 +196,12 @@ def solve_cp(
     hint: Alloc,
     deadline: float,
     cap: list[int] | None = None,
+    target: float | None = None,
 ) -> CpResult:
     """Solve the side-constrained sub-problem with CP-SAT, warm-started from `hint`, and
-    stop by `deadline` (a `time.perf_counter()` value; building the model counts too)."""
+    stop by `deadline` (a `time.perf_counter()` value; building the model counts too), or as
+    soon as a solution reaches `target` (an upper bound, e.g. from the LP: then it is optimal
+    within the LP's tolerance)."""
     if not lines:
         return CpResult({}, 0.0, "OPTIMAL")
     be = _CpBackend()
@@ -227,14 +230,39 @@ def solve_cp(
     solver.parameters.max_deterministic_time = max(0.0, work)
     solver.parameters.num_workers = max(1, p.config.workers)
     solver.parameters.random_seed = p.config.seed
-    status = solver.solve(be.model)
+    stopper = _StopAt(target, p.config.gap_limit)
+    status = solver.solve(be.model, stopper if target is not None else None)
     name = solver.status_name(status)
-    by_clock = status != cp_model.OPTIMAL and solver.deterministic_time < 0.99 * work
+    by_clock = (
+        status != cp_model.OPTIMAL
+        and not stopper.reached
+        and solver.deterministic_time < 0.99 * work
+    )
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         alloc = {k: int(solver.value(var)) for k, var in x.items() if solver.value(var) > 0}
         return CpResult(alloc, float(solver.best_objective_bound), name, by_clock)
     # UNKNOWN (no solution in time), INFEASIBLE or MODEL_INVALID: the caller falls back.
     return CpResult(None, None, name, by_clock)
+
+
+class _StopAt(cp_model.CpSolverSolutionCallback):
+    """Stops the search once a solution is within `gap` (relative) of `target`."""
+
+    def __init__(self, target: float | None, gap: float) -> None:
+        super().__init__()
+        self.target = target
+        self.gap = gap
+        self.reached = False
+
+    def on_solution_callback(self) -> None:
+        if self.target is not None and close_enough(self.objective_value, self.target, self.gap):
+            self.reached = True
+            self.stop_search()
+
+
+def close_enough(value: float, target: float, gap: float) -> bool:
+    """Whether `value` is within the relative `gap` of the upper bound `target`."""
+    return value >= target - max(gap, 1e-9) * max(abs(target), float(PSCALE))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .alloc import Alloc
 from .prepare import Prepared
+
+#: Orders the units (a line, or a bundle's lines) a greedy serves: lowest key first.
+UnitKey = Callable[[list[int]], Any]
 
 
 def greedy_alloc(
@@ -11,14 +17,18 @@ def greedy_alloc(
     lines: list[int],
     cap: list[int] | None = None,
     guide: dict[int, float] | None = None,
+    order: UnitKey | None = None,
+    caseload: dict[str, int] | None = None,
 ) -> Alloc:
     """Serve lines (bundles as one unit) in policy order, each from its best pairs first.
 
     With `guide` (an LP solution: units per pair) this rounds the LP instead: lines the LP
-    serves go first, each from the pairs the LP uses most.
+    serves go first, each from the pairs the LP uses most. With `order` the units go in that
+    order instead of the policy's (the baselines' other rules). `cap` and `caseload`
+    override what the offers and workers have left.
     """
     cap = list(p.cap if cap is None else cap)
-    case = dict(p.caseload)
+    case = dict(p.caseload if caseload is None else caseload)
     alloc: Alloc = {}
     units: dict[str, list[int]] = {}
     for i in lines:
@@ -36,7 +46,7 @@ def greedy_alloc(
         line = p.lines[best]
         return (-lp_served, -p.prio[best].value, line.opened_at.isoformat(), line.line_id)
 
-    for members in sorted(units.values(), key=rank):
+    for members in sorted(units.values(), key=order or rank):
         bundle = p.lines[members[0]].bundle is not None
         trial: Alloc = {}
         ok = True

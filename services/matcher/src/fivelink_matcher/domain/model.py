@@ -30,7 +30,9 @@ from fivelink_shared.events import (
 )
 
 ScarcityPolicy = Literal["priority", "earliest_deadline", "most_vulnerable_first"]
-SolverPath = Literal["min_cost_flow", "cp_sat", "greedy_fallback", "greedy", "empty"]
+SolverPath = Literal[
+    "min_cost_flow", "linear_sum_assignment", "cp_sat", "greedy_fallback", "greedy", "empty"
+]
 UnmetReason = Literal[
     "no_eligible_resource",
     "out_of_stock",
@@ -181,6 +183,8 @@ class SolverConfig:
     min_shelf_hours: float = 24.0  # validity needed when a line has no deadline
     compute_bound: bool = True  # solve the LP relaxation (GLOP) for the bound
     work_limit: float | None = None  # CP-SAT deterministic time; None: 0.5 x time_limit_s
+    #: Stop the search once a solution is within this relative gap of the LP bound.
+    gap_limit: float = 1e-4
     seed: int = 0
 
 

@@ -21,12 +21,17 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from .alloc import Alloc, line_units, score
-from .cpsat import CpResult, LpResult, lp_relax, solve_cp
+from .assign import is_one_to_one, solve_lsa, worker_slots
+from .baselines import scarcest_first_alloc, value_per_hour_alloc
+from .cpsat import CpResult, LpResult, close_enough, lp_relax, solve_cp
 from .explain import assignments, unmet
 from .flow import solve_flow
 from .greedy import greedy_alloc
 from .model import Problem, Solution, SolverConfig, SolverPath
 from .prepare import PSCALE, Prepared, fair_groups, prepare
+
+#: The greedy rules `baseline` runs (see baselines.py).
+BASELINES = ("priority", "value_per_hour", "scarcest_first")
 
 #: Share of the time left (after building the LP) that GLOP may take before CP-SAT runs.
 LP_TIME_SHARE = 0.5
@@ -158,6 +163,18 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
         fallback = True
         flow_alloc = greedy_alloc(p, flow_lines)
 
+    # The pure one-to-one worker case is an assignment problem: exact, no LP needed.
+    if (
+        flow_alloc is not None
+        and not fallback
+        and not parts.bundle_transport
+        and is_one_to_one(p, parts.cp_lines, parts.people_res)
+    ):
+        exact = _one_to_one(p, parts)
+        if exact is not None:
+            whole = {**flow_alloc, **exact[0]}
+            return _solution(p, whole, exact[1], float(score(p, whole)), t0, parts)
+
     # The bound: LP relaxation of the whole model (GLOP), within a share of the time.
     bound: float | None = None
     lp: LpResult | None = None
@@ -195,10 +212,22 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
             rounded = greedy_alloc(p, parts.cp_lines, cap, lp.x)
             if score(p, rounded) > score(p, hint):
                 hint = rounded
+        # With independent parts the flow is exact, so the LP bounds CP-SAT's part by what
+        # the flow does not take: a hint that reaches it is optimal, and so is a solution.
+        # Coupled through bundles, the LP's own split of the stock bounds CP-SAT's part the
+        # same way (up to rounding the split to whole units).
+        target: float | None = None
+        if lp is not None and not parts.bundle_transport:
+            target = lp.bound - score(p, flow_alloc)
+        elif lp is not None:
+            target = lp.bound - _lp_value(p, lp.x, outside)
         left = stop - time.perf_counter() - _finish_reserve(build_s)
         share = sum(len(p.line_pairs[i]) for i in parts.cp_lines) / max(1, len(p.pairs))
-        if left > CP_BUILD_SHARE * build_s * share:
-            out = solve_cp(p, parts.cp_lines, res, hint, time.perf_counter() + left, cap)
+        if target is not None and close_enough(score(p, hint), target, config.gap_limit):
+            out = CpResult(hint, target, "LP_CLOSE")  # the LP proves the hint good enough
+        elif left > CP_BUILD_SHARE * build_s * share:
+            deadline = time.perf_counter() + left
+            out = solve_cp(p, parts.cp_lines, res, hint, deadline, cap, target)
         else:
             out = CpResult(None, None, "NO_TIME", by_clock=True)  # no time to build the model
         if out.alloc is not None and score(p, out.alloc) >= score(p, hint):
@@ -238,13 +267,54 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
     return replace(_solution(p, alloc, path, bound, t0, parts), deterministic=not clock_bound)
 
 
+def _lp_value(p: Prepared, x: dict[int, float], lines: set[int]) -> float:
+    """The LP solution's score on `lines` (pairs, churn bonus kept, fair shares)."""
+    total = 0.0
+    cover: dict[int, float] = defaultdict(float)
+    for k, u in x.items():
+        pr = p.pairs[k]
+        if pr.line in lines:
+            total += pr.coef * u + pr.keep_bonus * min(u, pr.keep)
+            g = p.group_of.get(pr.line)
+            if g is not None:
+                cover[g] += u
+    return total + sum(p.groups[g].bonus * min(p.groups[g].share, c) for g, c in cover.items())
+
+
+def _one_to_one(p: Prepared, parts: Parts) -> tuple[Alloc, SolverPath] | None:
+    """Exact one-to-one: LinearSumAssignment, or min-cost flow when fair shares count (the
+    fairness bonus is concave per community, which a plain assignment cannot price)."""
+    if any(i in p.group_of for i in parts.cp_lines):
+        cap = list(p.cap)
+        for j, slots in zip(parts.people_res, worker_slots(p, parts.people_res), strict=True):
+            cap[j] = slots
+        got = solve_flow(p, parts.cp_lines, parts.people_res, cap)
+        return None if got is None else (got, "min_cost_flow")
+    got = solve_lsa(p, parts.cp_lines, parts.people_res)
+    return None if got is None else (got, "linear_sum_assignment")
+
+
 def greedy(problem: Problem, config: SolverConfig | None = None) -> Solution:
     """Priority-order greedy over the whole problem: the baseline the optimiser must beat."""
+    return baseline(problem, config, "priority")
+
+
+def baseline(
+    problem: Problem, config: SolverConfig | None = None, rule: str = "priority"
+) -> Solution:
+    """One of the greedy rules in `BASELINES` over the whole problem (path "greedy")."""
+    if rule not in BASELINES:
+        raise ValueError(f"unknown baseline {rule!r}; one of {', '.join(BASELINES)}")
     config = config or SolverConfig()
     t0 = time.perf_counter()
     p = prepare(problem, config)
     parts = _partition(p)
-    alloc = greedy_alloc(p, parts.all_lines)
+    if rule == "value_per_hour":
+        alloc = value_per_hour_alloc(p, parts.all_lines)
+    elif rule == "scarcest_first":
+        alloc = scarcest_first_alloc(p, parts.all_lines)
+    else:
+        alloc = greedy_alloc(p, parts.all_lines)
     bound: float | None = None
     if config.compute_bound and parts.all_lines:
         res = parts.transport_res + parts.people_res

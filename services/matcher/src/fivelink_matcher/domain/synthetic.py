@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from fivelink_shared.events import (
@@ -34,9 +35,32 @@ def _point(rng: random.Random, centre: tuple[float, float], km: float) -> GeoPoi
     return GeoPoint(lat=round(lat, 5), lon=round(lon, 5))
 
 
-def county_instance(n_lines: int, seed: int, now: datetime, supply_ratio: float = 0.7) -> Problem:
-    """About `n_lines` need lines (money, goods, visits) and resources for ~`supply_ratio`."""
+def county_instance(
+    n_lines: int,
+    seed: int,
+    now: datetime,
+    supply_ratio: float = 0.7,
+    *,
+    n_resources: int | None = None,
+    n_workers: int | None = None,
+    visit_share: float | None = None,
+    bundle_share: float = 0.1,
+    county: str = COUNTY,
+    caseload_caps: tuple[int, ...] = (3, 4, 5, 6, 8),
+) -> Problem:
+    """About `n_lines` need lines (money, goods, visits) and resources for ~`supply_ratio`.
+
+    By default about 35 % money lines, 25 % goods, 40 % visits (`visit_share` changes the
+    visits' share, money and goods keep their ratio), 10 % of multi-line cases bundled, one
+    fund per 25 lines, one stock per 30 and a worker per 5 visits' worth of supply. With
+    `n_resources` (and `n_workers`) the same money and goods supply is split over that many
+    offers (funds to stocks 6:5), and there are `n_workers` workers, each with 8-20 hours.
+    """
     rng = random.Random(seed)
+    if visit_share is None:
+        money_cut, goods_cut = 0.35, 0.6
+    else:
+        money_cut, goods_cut = 0.35 / 0.6 * (1 - visit_share), 1 - visit_share
     n_comm = max(4, n_lines // 40)
     comms = [f"{COUNTY}{t:03d}{c:03d}" for t in range(1, 4) for c in range(1, n_comm // 3 + 2)]
     comms = comms[:n_comm]
@@ -51,20 +75,20 @@ def county_instance(n_lines: int, seed: int, now: datetime, supply_ratio: float 
         lang = rng.choices([Language.ZH, Language.MN, Language.EN], [80, 18, 2])[0]
         opened = now - timedelta(days=rng.uniform(0, 20))
         k = rng.choice((1, 1, 2, 3))
-        bundle = f"b-{case_no}" if k > 1 and rng.random() < 0.1 else None
+        bundle = f"b-{case_no}" if k > 1 and rng.random() < bundle_share else None
         for n in range(k):
             roll = rng.random()
             urgency = rng.choices(list(Urgency), [5, 25, 70])[0]
             deadline = now + timedelta(days=rng.uniform(1, 30)) if rng.random() < 0.5 else None
             skills: tuple[str, ...] = ()
             langs: tuple[Language, ...] = ()
-            if roll < 0.35:
+            if roll < money_cut:
                 nt, qty, unit = (
                     rng.choice(MONEY_TYPES),
                     float(rng.choice((300, 500, 800, 2000))),
                     "CNY",
                 )
-            elif roll < 0.6:
+            elif roll < goods_cut:
                 nt, qty, unit = NeedType.FOOD, float(rng.choice((5, 10, 20))), "kg"
             else:
                 nt = rng.choice(list(VISIT_TYPES))
@@ -94,12 +118,12 @@ def county_instance(n_lines: int, seed: int, now: datetime, supply_ratio: float 
                 )
             )
     lines = lines[:n_lines]
-    return Problem(
-        COUNTY,
-        now,
-        tuple(lines),
-        tuple(_resources(rng, lines, comms, where, now, seed, supply_ratio)),
-    )
+    sizes = (n_resources, n_workers, caseload_caps)
+    res = _resources(rng, lines, comms, where, now, seed, supply_ratio, sizes)
+    if county != COUNTY:
+        lines = [replace(x, county=county) for x in lines]
+        res = [replace(r, county=county) for r in res]
+    return Problem(county, now, tuple(lines), tuple(res))
 
 
 def _resources(
@@ -110,12 +134,20 @@ def _resources(
     now: datetime,
     seed: int,
     ratio: float,
+    sizes: tuple[int | None, int | None, tuple[int, ...]],
 ) -> list[Resource]:
+    n_res, n_work, caps = sizes
     out: list[Resource] = []
     money = sum(x.quantity for x in lines if x.unit == "CNY")
     food = sum(x.quantity for x in lines if x.unit == "kg")
     visits = sum(1 for x in lines if x.is_visit)
     n_funds = max(2, len(lines) // 25)
+    n_stocks = max(2, len(lines) // 30)
+    n_workers = max(2, int(visits * ratio / 5)) if n_work is None else n_work
+    if n_res is not None:
+        transport = max(4, n_res - n_workers)
+        n_funds = max(2, round(transport * 6 / 11))
+        n_stocks = max(2, transport - n_funds)
     for f in range(n_funds):
         em = Earmarks()
         r = rng.random()
@@ -139,7 +171,6 @@ def _resources(
                 earmarks=em,
             )
         )
-    n_stocks = max(2, len(lines) // 30)
     for g in range(n_stocks):
         c = rng.choice(comms)
         out.append(
@@ -157,7 +188,6 @@ def _resources(
                 location=where[c],
             )
         )
-    n_workers = max(2, int(visits * ratio / 5))
     for w in range(n_workers):
         c = rng.choice(comms)
         skills = tuple(s for s in ("care", "counselling", "legal") if rng.random() < 0.5)
@@ -177,7 +207,7 @@ def _resources(
                 worker_id=f"sw-{seed}-{w}",
                 skills=skills,
                 languages=langs,
-                caseload_cap=rng.choice((3, 4, 5, 6, 8)),
+                caseload_cap=rng.choice(caps),
                 location=where[c],
             )
         )

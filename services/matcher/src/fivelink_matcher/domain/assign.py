@@ -1,0 +1,77 @@
+"""The pure one-to-one case: every visit line takes at most one worker and every worker can
+take at most one line (caseload cap 1, or hours for one visit only), no bundles. That is a
+linear sum assignment; OR-Tools' LinearSumAssignment solves it exactly.
+
+The matching need not be perfect, so the graph is squared up (n lines, m workers): left nodes
+are the lines and one "idle" node per worker, right nodes the workers and one "unserved" node
+per line. Line i -> worker j costs the pair's negated score; line i -> unserved i, idle j ->
+worker j and idle j -> unserved i (for every eligible pair) cost nothing. Every matching of
+lines to workers extends to a perfect matching at the same cost, and back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.graph.python import linear_sum_assignment
+
+from .alloc import Alloc
+from .prepare import Prepared
+
+
+def worker_slots(p: Prepared, resources: list[int]) -> list[int]:
+    """Capacity of each resource in lines (1 or 0 when it can take one line at most, else 2:
+    'more than one'); a worker with several offers counts as more than one."""
+    seen: dict[str, int] = {}
+    for j in resources:
+        seen[p.worker[j]] = seen.get(p.worker[j], 0) + 1
+    out: list[int] = []
+    for j in resources:
+        w = p.worker[j]
+        if not w or seen[w] > 1:
+            out.append(2)
+            continue
+        hours = [p.hours[p.pairs[k].line] for k in p.res_pairs[j]]
+        smallest = sorted(hours)[:2]
+        by_hours = 1 if len(smallest) < 2 or sum(smallest) > p.cap[j] else 2
+        out.append(min(by_hours, max(0, p.caseload[w])))
+    return out
+
+
+def is_one_to_one(p: Prepared, lines: list[int], resources: list[int]) -> bool:
+    """Visit lines only, no bundles, each worker good for at most one of them."""
+    if not lines or not resources:
+        return False
+    if any(not p.lines[i].is_visit or p.lines[i].bundle for i in lines):
+        return False
+    return all(s <= 1 for s in worker_slots(p, resources))
+
+
+def solve_lsa(p: Prepared, lines: list[int], resources: list[int]) -> Alloc | None:
+    """Optimal one-to-one allocation (None if the solver failed)."""
+    if not lines or not resources:
+        return {}
+    lpos = {i: n for n, i in enumerate(lines)}
+    rpos = {j: n for n, j in enumerate(resources)}
+    keys = np.fromiter(
+        (k for i in lines for k in p.line_pairs[i] if p.pairs[k].res in rpos), dtype=np.int64
+    )
+    n, m = len(lines), len(resources)
+    li = np.fromiter((lpos[p.pairs[k].line] for k in keys), dtype=np.int32, count=len(keys))
+    rj = np.fromiter((rpos[p.pairs[k].res] for k in keys), dtype=np.int32, count=len(keys))
+    cost = np.fromiter((-p.pairs[k].best_unit for k in keys), dtype=np.int64, count=len(keys))
+    idle = np.arange(m, dtype=np.int32) + n
+    unserved = np.arange(n, dtype=np.int32) + m
+    left = np.concatenate([li, np.arange(n, dtype=np.int32), idle, rj + n])
+    right = np.concatenate([rj, unserved, np.arange(m, dtype=np.int32), li + m])
+    costs = np.concatenate([cost, np.zeros(n + m + len(keys), dtype=np.int64)])
+    lsa = linear_sum_assignment.SimpleLinearSumAssignment()
+    lsa.add_arcs_with_cost(left, right, costs)
+    if lsa.solve() != lsa.OPTIMAL:
+        return None
+    arc_of = {(int(a), int(b)): int(k) for a, b, k in zip(li, rj, keys, strict=True)}
+    alloc: Alloc = {}
+    for a in range(n):
+        b = lsa.right_mate(a)
+        if b < m:
+            alloc[arc_of[(a, b)]] = 1
+    return alloc
