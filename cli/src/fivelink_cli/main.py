@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -19,7 +20,9 @@ from fivelink_cli.receiver import WebhookReceiver
 app = typer.Typer(
     help="fivelink: five-society linkage matching, on one machine.", no_args_is_help=True
 )
-console = Console()
+# Tables stay readable in logs and CI, where there is no terminal to size them by.
+console = Console(width=None if sys.stdout.isatty() else 140)
+SETTLE_POLLS = 6  # 3 s without a change in the proposals
 
 StateDir = Annotated[Path, typer.Option(help="Where data, logs and pids live")]
 PortBase = Annotated[int, typer.Option(help="Use ports BASE..BASE+6 instead of the defaults")]
@@ -133,7 +136,12 @@ def run_demo(
                     if wanted <= got:
                         break
                     time.sleep(0.5)
-        _show(assignments, receiver.messages(), http_unmet(stack))
+        ours = set(case_ids)
+        _show(
+            assignments,
+            [m for m in receiver.messages() if m["event_id"] in wanted],
+            [u for u in http_unmet(stack) if u["case_id"] in ours],
+        )
     finally:
         receiver.stop()
 
@@ -169,8 +177,15 @@ def _post(http: httpx.Client, url: str, body: dict[str, Any], key: str) -> dict[
 def _wait_assignments(
     http: httpx.Client, stack: infra.Stack, case_ids: set[str], timeout: float
 ) -> list[dict[str, Any]]:
+    """Proposals for the demo cases, once every case has one and a few polls saw no change.
+
+    Needs and offers travel on different topics, so the matcher may re-solve a few times
+    while the demo's events arrive; the demo waits for the picture to settle.
+    """
     deadline = time.monotonic() + timeout
     found: list[dict[str, Any]] = []
+    last: set[tuple[str, str, float]] = set()
+    stable_polls = 0
     while time.monotonic() < deadline:
         response = http.get(
             f"{stack.url('matcher')}/v1/assignments", params={"county": scenario.COUNTY}
@@ -180,7 +195,10 @@ def _wait_assignments(
             for a in response.json()
             if a["case_id"] in case_ids and a["status"] == "proposed" and a["published"]
         ]
-        if {a["case_id"] for a in found} >= case_ids:  # every demo case can be served
+        current = {(a["line_id"], a["offer_id"], a["quantity"]) for a in found}
+        stable_polls = stable_polls + 1 if current == last else 0
+        last = current
+        if {a["case_id"] for a in found} >= case_ids and stable_polls >= SETTLE_POLLS:
             break
         time.sleep(0.5)
     for a in found:
@@ -208,13 +226,15 @@ def _show(
             f"{a['quantity']:g} {event['unit']}",
             a.get("worker_id") or a["org_id"],
             event["explanation"]["solver"],
-            event["explanation"]["summary"][:60],
+            event["explanation"]["summary"][:90],
         )
     console.print(table)
     if unmet:
-        table = Table("line", "reason", "detail", title="Unmet (in the queue, with reason)")
-        for u in unmet:
-            table.add_row(u["line_id"], u["reason"], u["detail"][:70])
+        table = Table(
+            "line", "still needed", "reason", "detail", title="Unmet (in the queue, with reason)"
+        )
+        for u in sorted(unmet, key=lambda u: u["line_id"]):
+            table.add_row(u["line_id"], f"{u['remaining']:g}", u["reason"], u["detail"][:80])
         console.print(table)
     table = Table("to", "role", "lang", "subject", title="Notified (signed webhooks received)")
     for m in messages:
