@@ -10,8 +10,12 @@ command -v mvn >/dev/null || need_apt+=(maven)
 command -v go >/dev/null || need_apt+=(golang-go)
 command -v prometheus >/dev/null || need_apt+=(prometheus)
 command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || need_apt+=(docker-compose)
-if [ "${FIVELINK_WITH_BROWSER:-1}" = 1 ] && ! command -v chromium >/dev/null; then
-  need_apt+=(chromium)
+if [ "${FIVELINK_WITH_BROWSER:-1}" = 1 ]; then
+  # the browser tests drive Debian's Chromium; the fonts make Chinese and Mongolian
+  # readable in their screenshots
+  command -v chromium >/dev/null || need_apt+=(chromium)
+  [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
+  [ -d /usr/share/fonts/truetype/noto ] || need_apt+=(fonts-noto-core)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> apt-get install ${need_apt[*]}"
