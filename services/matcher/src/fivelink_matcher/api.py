@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from fivelink_matcher.adapters.store import MatcherStore
 from fivelink_matcher.engine import Rebalancer
 from fivelink_matcher.whatif import changes
 from fivelink_shared.events import CountyCode, OfferPublished
+from fivelink_shared.security import require_service_token
 
-router = APIRouter(prefix="/v1")
+# Internal API: intake's pages and the CLI call it with the service token.
+router = APIRouter(prefix="/v1", dependencies=[Depends(require_service_token)])
 
 
 class WhatIf(BaseModel):

@@ -17,6 +17,9 @@ from ortools.graph.python import linear_sum_assignment
 from .alloc import Alloc
 from .prepare import Prepared
 
+#: Largest arc cost handed to LinearSumAssignment (see solve_lsa).
+MAX_COST = 10**9
+
 
 def worker_slots(p: Prepared, resources: list[int]) -> list[int]:
     """Capacity of each resource in lines (1 or 0 when it can take one line at most, else 2:
@@ -59,6 +62,11 @@ def solve_lsa(p: Prepared, lines: list[int], resources: list[int]) -> Alloc | No
     li = np.fromiter((lpos[p.pairs[k].line] for k in keys), dtype=np.int32, count=len(keys))
     rj = np.fromiter((rpos[p.pairs[k].res] for k in keys), dtype=np.int32, count=len(keys))
     cost = np.fromiter((-p.pairs[k].best_unit for k in keys), dtype=np.int64, count=len(keys))
+    # LinearSumAssignment scales costs by the number of nodes internally: keep them small
+    # enough not to overflow (a resolution of about 1e-7 of a line's value is plenty).
+    top = int(np.abs(cost).max()) if len(cost) else 0
+    if top > MAX_COST:
+        cost = cost // -(-top // MAX_COST)
     idle = np.arange(m, dtype=np.int32) + n
     unserved = np.arange(n, dtype=np.int32) + m
     left = np.concatenate([li, np.arange(n, dtype=np.int32), idle, rj + n])
@@ -68,10 +76,13 @@ def solve_lsa(p: Prepared, lines: list[int], resources: list[int]) -> Alloc | No
     lsa.add_arcs_with_cost(left, right, costs)
     if lsa.solve() != lsa.OPTIMAL:
         return None
-    arc_of = {(int(a), int(b)): int(k) for a, b, k in zip(li, rj, keys, strict=True)}
+    # The pair of each matched (line, worker): look it up among the sorted arc codes.
+    code = li.astype(np.int64) * m + rj
+    order = np.argsort(code)
     alloc: Alloc = {}
     for a in range(n):
         b = lsa.right_mate(a)
         if b < m:
-            alloc[arc_of[(a, b)]] = 1
+            at = order[np.searchsorted(code, a * m + b, sorter=order)]
+            alloc[int(keys[at])] = 1
     return alloc

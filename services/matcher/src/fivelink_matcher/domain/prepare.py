@@ -11,11 +11,14 @@ import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from fivelink_shared.events import NeedType, OfferKind
 
 from .eligibility import Stage, check_pair, due_at, visit_hours
 from .model import Fixed, Line, Problem, Resource, SolverConfig
 from .priority import Priority, priority
+from .vector import stages
 
 QSCALE = 100
 PSCALE = 10_000_000_000
@@ -145,38 +148,68 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
     for j, r in enumerate(res):
         for nt in dict.fromkeys(r.need_types):
             by_type[nt].append(j)
+    # Check every pair of each need type at once (vector.stages), then score the eligible.
+    checked: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}  # line -> (stage, km) rows
+    for nt, js in by_type.items():
+        rows = [i for i, line in enumerate(lines) if need[i] > 0 and line.need_type == nt]
+        if not rows:
+            continue
+        st, km = stages(
+            nt,
+            [lines[i] for i in rows],
+            [res[j] for j in js],
+            problem,
+            config,
+            [caseload.get(worker[j]) for j in js],
+            [due_at(lines[i], problem.now, config) for i in rows],
+        )
+        for a, i in enumerate(rows):
+            checked[i] = (st[a], km[a], a)
     for i, line in enumerate(lines):
         if need[i] <= 0:
             continue
         best: tuple[Stage, str] = (Stage.KIND, "no offer serves this need type")
+        if i not in checked:
+            no_pair[i] = best
+            continue
+        st_row, km_row, _ = checked[i]
+        js = by_type[line.need_type]
         last = problem.last_worker.get(line.person_ref)
-        due = due_at(line, problem.now, config)
-        for j in by_type.get(line.need_type, []):
+        prefix = zlib.crc32(f"{line.line_id}|".encode())
+        worthless: dict[int, float] = {}
+        for n in np.flatnonzero(st_row == Stage.ELIGIBLE).tolist():
+            j = js[n]
             r = res[j]
-            chk = check_pair(line, r, problem, config, caseload.get(worker[j]), due)
-            if chk.stage != Stage.ELIGIBLE:
-                if chk.stage > best[0]:
-                    best = (chk.stage, chk.detail)
-                continue
-            travel = 0.0 if r.kind == OfferKind.MONEY else w.travel_per_km * chk.km
+            d = float(km_row[n])
+            travel = 0.0 if r.kind == OfferKind.MONEY else w.travel_per_km * d
             cont = bool(last) and r.worker_id == last
             kept = proposed.get((line.line_id, r.offer_id), 0.0)
             points = prio[i].value - travel + (w.continuity if cont else 0.0)
             if not line.is_visit:
-                points *= 1.0 - TIE_BREAK * _unit_hash(line.line_id, r.offer_id)
+                points *= 1.0 - TIE_BREAK * zlib.crc32(r.offer_id.encode(), prefix) / 2**32
             coef = round(points * PSCALE / full[i])
             keep = (1 if line.is_visit else min(need[i], to_units(kept))) if kept else 0
             keep_bonus = round(w.churn * PSCALE / full[i]) if keep else 0
             if points <= 0 or coef <= 0:
-                # Eligible, but travel eats more than serving the line is worth.
-                if best[0] < Stage.RANGE:
-                    best = (Stage.RANGE, f"{chk.km:.1f} km costs more than the line is worth")
+                worthless[n] = d  # eligible, but travel eats more than the line is worth
                 continue
             ub = 1 if line.is_visit else min(need[i], cap[j])
-            pairs.append(Pair(i, j, chk.km, ub, coef, cont, keep, keep_bonus))
+            pairs.append(Pair(i, j, d, ub, coef, cont, keep, keep_bonus))
             line_pairs[i].append(len(pairs) - 1)
             res_pairs[j].append(len(pairs) - 1)
         if not line_pairs[i]:
+            # Why not: the furthest stage any offer reached (the first offer to reach it).
+            due = due_at(line, problem.now, config)
+            for n, sv in enumerate(st_row.tolist()):
+                if sv != Stage.ELIGIBLE:
+                    if sv > best[0]:
+                        j = js[n]
+                        chk = check_pair(
+                            line, res[j], problem, config, caseload.get(worker[j]), due
+                        )
+                        best = (chk.stage, chk.detail)
+                elif n in worthless and best[0] < Stage.RANGE:
+                    best = (Stage.RANGE, f"{worthless[n]:.1f} km costs more than the line is worth")
             no_pair[i] = best
 
     bundles: dict[str, list[int]] = defaultdict(list)

@@ -175,6 +175,17 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
             whole = {**flow_alloc, **exact[0]}
             return _solution(p, whole, exact[1], float(score(p, whole)), t0, parts)
 
+    # Pure transport: the flow is exact, so it is its own bound (no LP needed).
+    if not parts.cp_lines and not fallback:
+        return _solution(
+            p,
+            flow_alloc,
+            "min_cost_flow" if flow_lines else "empty",
+            float(score(p, flow_alloc)),
+            t0,
+            parts,
+        )
+
     # The bound: LP relaxation of the whole model (GLOP), within a share of the time.
     bound: float | None = None
     lp: LpResult | None = None
