@@ -92,7 +92,7 @@ def run(url: str, n: int, seed: int, chunk: int) -> None:
     per_person: Counter[int] = Counter()
     mixed = 0
     for ids in case_signals.values():
-        who = {people[s] for s in ids}
+        who = {people[s] for s in ids if s in people}  # (merges may name older signals)
         mixed += len(who) > 1
         per_person.update(who)
     cases = len(case_signals)

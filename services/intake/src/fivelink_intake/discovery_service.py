@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,10 +43,11 @@ from fivelink_intake.domain.access import REGIONAL, Action, Principal, check
 from fivelink_intake.metrics import IntakeMetrics
 from fivelink_intake.service import Conflict, IdempotencyConflict, case_index, key_hash
 from fivelink_shared import topics
-from fivelink_shared.events import NeedLine, NeedOpened, new_id, utc_now
+from fivelink_shared.events import EventBase, NeedLine, NeedOpened, new_id, utc_now
 from fivelink_shared.mongo import Document
 
 CAS_ATTEMPTS = 5
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -157,6 +160,7 @@ class DiscoveryService:
                     for s in outside
                 ]
         refs = {r for s in records for r in s.person_keys(self.key) if r}
+        clock = _Clock()
         stored, history = await self.signals.lookup(
             [s.signal_id for s in records], refs, now - self.rules.lookback
         )
@@ -181,6 +185,7 @@ class DiscoveryService:
 
         relevant = {s.signal_id for s in records} - set(stored)
         by_id = {s.signal_id: s for s in history} | {s.signal_id: s for s in records}
+        clock.lap("lookup")
         discovery_cases = await self._discovery_cases(
             refs | {r for s in history for r in s.person_keys(self.key) if r}
         )
@@ -204,14 +209,22 @@ class DiscoveryService:
             for rule_id in case.rule_ids:
                 self.metrics.rules_fired.labels(rule_id).inc()
         new = [c for c in found if c.status == "new"]
+        clock.lap("evaluate")
         taken = {c.person_ref for c in await self._open_many(run, new, discovery_cases)}
+        clock.lap("open")
+        loaded = {d["_id"]: d for d in discovery_cases}
+        revised: list[tuple[str, str, EventBase]] = []
         for case in found:
             if case.person_ref not in taken:
-                await self._merge(run, case, self._case_id(case, discovery_cases))
+                case_id = self._case_id(case, discovery_cases)
+                await self._merge(run, case, case_id, loaded.get(case_id), revised)
+        await self.relay.publish_created(self.cases, revised)
         # Signals are stored last: a crash before this line leaves them unstored, so a resent
         # batch looks at them again (its cases merge into those opened, nothing doubles).
         new_docs = [self.signals.to_doc(s, batch_id) for s in records if s.signal_id not in stored]
+        clock.lap("merge")
         inserted = await self.signals.insert(new_docs)
+        clock.lap("store_signals")
         for doc in new_docs:
             self.metrics.signals.labels(doc["source"]).inc()
         run.audit.append(
@@ -220,6 +233,8 @@ class DiscoveryService:
             )
         )
         await self.audit.record_many(run.audit)
+        clock.lap("audit")
+        log.info("signal batch", extra={"records": len(records), "seconds": clock.laps})
         report = self._report(run, records, inserted, len(stored), dry_run=False)
         if idempotency_key:
             await self.signals.save_batch(batch_id, digest, report)
@@ -231,7 +246,7 @@ class DiscoveryService:
             return []
         cursor = self.case_collection.find(
             {"source": "discovery", "identity_refs": {"$in": sorted(refs)}},
-            {"status": 1, "identity_refs": 1, "person_ref": 1},
+            {"outbox": 0, "personal": 0},
         )
         return [doc async for doc in cursor]
 
@@ -326,10 +341,19 @@ class DiscoveryService:
         )
         return [case for _, case, _, _ in opened]
 
-    async def _merge(self, run: _Run, case: DiscoveredCase, case_id: str) -> None:
-        """Add the new signals, firings and lines to the person's open discovery case."""
-        for _ in range(CAS_ATTEMPTS):
-            doc = await self.cases.get(case_id)
+    async def _merge(
+        self,
+        run: _Run,
+        case: DiscoveredCase,
+        case_id: str,
+        doc: Document | None,
+        revised: list[tuple[str, str, EventBase]],
+    ) -> None:
+        """Add the new signals, firings and lines to the person's open discovery case; the
+        event joins ``revised``, published in bulk after the batch (the outbox keeps it)."""
+        for attempt in range(CAS_ATTEMPTS):
+            if attempt or doc is None:
+                doc = await self.cases.get(case_id)
             if doc is None or doc["status"] != "open":
                 return  # closed meanwhile: the next batch opens a new episode
             old = doc.get("discovery", {})
@@ -361,7 +385,7 @@ class DiscoveryService:
             }
             if await self.cases.revise(case_id, doc["revision"], changes, topics.NEEDS, event):
                 self.metrics.discovery_merged.inc()
-                await self.relay.flush(self.cases, case_id)
+                revised.append((case_id, topics.NEEDS, event))
                 run.merged.append(_summary(case, case_id))
                 return
         raise Conflict("a discovery case changed concurrently; resend the batch")
@@ -379,6 +403,19 @@ class DiscoveryService:
             "cases_opened": run.opened,
             "cases_merged": run.merged,
         }
+
+
+class _Clock:
+    """Seconds per step of a batch, for the log (no personal data)."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 3)
+        self.last = now
 
 
 def _by_ref(signals: Iterable[Signal], key: bytes) -> dict[str, list[Signal]]:

@@ -58,8 +58,8 @@ class OutboxRelay:
     async def publish_created(
         self, store: AggregateStore, created: list[tuple[str, str, EventBase]]
     ) -> None:
-        """Publish the first events of documents just created by ``create_many``, then clear
-        them from their outboxes in one write (bulk path of discovery)."""
+        """Publish events just written (``create_many`` / ``revise``), then clear them from
+        their outboxes in one write (bulk path of discovery)."""
         for _, topic, event in created:
             await self._send(topic, event.model_dump(mode="json"))
         await store.clear_many([d for d, _, _ in created], [e.event_id for _, _, e in created])
