@@ -41,3 +41,9 @@ def stack() -> Iterator[infra.Stack]:
     yield stack
     if not keep:
         infra.stop_all(stack, lambda _: None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, and asyncio tests cannot start beside it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -30,11 +30,12 @@ from fivelink_cli import infra
 from fivelink_cli.receiver import WebhookReceiver
 from fivelink_shared import topics
 from fivelink_shared.events import AssignmentProposed, EscalationRaised, Explanation, Region
+from fivelink_shared.security import bearer
+from fivelink_shared.settings import CommonSettings
 
 pytestmark = pytest.mark.e2e
 
-TOKEN = "e2e-notifier-service-token-0123456789"
-SERVICE = {"Authorization": f"Bearer {TOKEN}"}
+SERVICE = bearer(CommonSettings().service_token.get_secret_value())
 STACK_DEFAULTS = {
     "FIVELINK_BATCH_WINDOW_S": "0.2",
     "FIVELINK_MAX_DELIVERY_ATTEMPTS": "3",
@@ -178,7 +179,6 @@ def loop(stack: infra.Stack) -> Iterator[Loop]:
     env = {
         **STACK_DEFAULTS,
         **(getattr(stack, "env", None) or {}),
-        "FIVELINK_SERVICE_TOKEN": TOKEN,
         "FIVELINK_SMTP_PORT": str(smtp_port),
         "FIVELINK_NOTIFIER_RETRY_MAX_ATTEMPTS": str(RETRY_CAP),
         "FIVELINK_NOTIFIER_RETRY_INITIAL_S": "0.2",
@@ -192,7 +192,7 @@ def loop(stack: infra.Stack) -> Iterator[Loop]:
     stack.stop("notifier")
     infra.start_service(stack, "notifier", lambda _: None, env=env)
     stack.__dict__["notifier_env"] = env
-    with httpx.Client(timeout=15) as http:
+    with httpx.Client(timeout=15, headers=stack.service_headers()) as http:
         yield Loop(stack, mailbox, http)
     controller.stop()
     stack.stop("notifier")
@@ -324,7 +324,11 @@ def test_accept_deliver_confirm_records_traceability(loop: Loop) -> None:
         wait_for(lambda: loop.status_is(county, case_id, aid, "delivered"), what="delivered")
         # the social worker confirms through the API (intake's pages call it)
         body = {"assignment_id": aid, "response": "confirmed", "actor_role": "social_worker"}
-        assert loop.http.post(f"{loop.notifier}/v1/responses", json=body).status_code == 401
+        wrong = {"Authorization": "Bearer not-the-service-token"}
+        assert (
+            loop.http.post(f"{loop.notifier}/v1/responses", json=body, headers=wrong).status_code
+            == 401
+        )
         r = loop.http.post(f"{loop.notifier}/v1/responses", json=body, headers=SERVICE)
         assert r.status_code == 200, r.text
         wait_for(lambda: loop.status_is(county, case_id, aid, "confirmed"), what="confirmed")
@@ -551,7 +555,8 @@ def test_escalation_reaches_the_supervisors_of_that_level_and_area(loop: Loop) -
     assert "township" in item["subject"].lower() and "medical" in item["body"].lower()
     assert "49.5" in item["body"]
     assert inbox(other) == []
-    assert loop.http.get(f"{loop.notifier}/v1/inbox/{sup}").status_code == 401
+    wrong = {"Authorization": "Bearer not-the-service-token"}
+    assert loop.http.get(f"{loop.notifier}/v1/inbox/{sup}", headers=wrong).status_code == 401
     r = loop.http.post(f"{loop.notifier}/v1/inbox/{sup}/{item['item_id']}/read", headers=SERVICE)
     assert r.status_code == 200
     assert (

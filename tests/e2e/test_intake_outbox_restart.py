@@ -14,7 +14,6 @@ from fivelink_intake.domain.cases import case_id_for
 from fivelink_shared import topics
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "intake"))
-from conftest import TEST_ENV
 from intake_support import (
     auth,
     fresh_township,
@@ -25,7 +24,8 @@ from intake_support import (
 )
 
 pytestmark = pytest.mark.e2e
-CRASHING = {**TEST_ENV, "FIVELINK_INTAKE_CRASH_AFTER_STORE": "true"}
+# the stack's own test settings still apply (Stack.service_overrides)
+CRASHING = {"FIVELINK_INTAKE_CRASH_AFTER_STORE": "true"}
 
 
 def test_crash_after_store_then_restart_publishes_exactly_one_need_opened(
@@ -47,7 +47,7 @@ def test_crash_after_store_then_restart_publishes_exactly_one_need_opened(
         assert topic_events(stack, topics.NEEDS, case_id=case_id) == []
     finally:
         stack.stop("intake")
-        infra.start_service(stack, "intake", env=TEST_ENV)
+        infra.start_service(stack, "intake")
 
     wait_for(lambda: cases.find_one({"_id": case_id})["outbox"] == {}, timeout=30)
     events = topic_events(stack, topics.NEEDS, case_id=case_id)

@@ -40,7 +40,7 @@ def test_need_and_offer_reach_the_charity_by_webhook(stack: infra.Stack) -> None
     secret = "e2e-secret-" + run + "-0123456789"
     receiver = WebhookReceiver(secret).start()
     try:
-        with httpx.Client(timeout=15) as http:
+        with httpx.Client(timeout=15, headers=stack.service_headers()) as http:
             sub = http.post(
                 f"{stack.url('notifier')}/v1/subscriptions",
                 json={
@@ -109,7 +109,7 @@ def test_need_and_offer_reach_the_charity_by_webhook(stack: infra.Stack) -> None
 
 
 def test_bad_need_is_refused_with_reason_and_nothing_stored(stack: infra.Stack) -> None:
-    with httpx.Client(timeout=15) as http:
+    with httpx.Client(timeout=15, headers=stack.service_headers()) as http:
         key = f"e2e-bad-{uuid.uuid4().hex[:8]}"
         bad = http.post(
             f"{stack.url('intake')}/v1/needs",
@@ -141,3 +141,19 @@ def test_bad_need_is_refused_with_reason_and_nothing_stored(stack: infra.Stack) 
             },
         )
         assert good.status_code == 201, good.text
+
+
+def test_internal_apis_refuse_calls_without_the_service_token(stack: infra.Stack) -> None:
+    internal = [
+        ("GET", f"{stack.url('matcher')}/v1/assignments?county={COUNTY}"),
+        ("GET", f"{stack.url('matcher')}/v1/unmet?county={COUNTY}"),
+        ("POST", f"{stack.url('matcher')}/v1/what-if"),
+        ("GET", f"{stack.url('notifier')}/v1/deliveries"),
+        ("GET", f"{stack.url('notifier')}/v1/subscriptions?party_id=x"),
+        ("POST", f"{stack.url('notifier')}/v1/subscriptions"),
+    ]
+    with httpx.Client(timeout=15) as http:
+        for method, url in internal:
+            assert http.request(method, url, json={}).status_code == 401, url
+            wrong = {"Authorization": "Bearer guessed"}
+            assert http.request(method, url, json={}, headers=wrong).status_code == 401, url

@@ -21,6 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fivelink_shared.security import bearer
+from fivelink_shared.settings import CommonSettings
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CACHE_DIR = REPO_ROOT / ".cache"
 KAFKA_LIB = CACHE_DIR / "kafka" / "lib"
@@ -73,6 +76,13 @@ class Stack:
     @property
     def mongo_url(self) -> str:
         return f"mongodb://127.0.0.1:{self.ports.mongo}/"
+
+    def service_headers(self) -> dict[str, str]:
+        """Authorization for the matcher's and the notifier's internal APIs."""
+        token = self.service_overrides.get("FIVELINK_SERVICE_TOKEN") or (
+            CommonSettings().service_token.get_secret_value()
+        )
+        return bearer(token)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports.service(service)}"

@@ -109,7 +109,7 @@ def run_demo(
     receiver = WebhookReceiver(secret).start()
     try:
         run = uuid.uuid4().hex[:8]
-        with httpx.Client(timeout=15) as http:
+        with httpx.Client(timeout=15, headers=stack.service_headers()) as http:
             _subscribe(http, stack, receiver, secret)
             offer_ids = [
                 _post(http, f"{stack.url('intake')}/v1/offers", offer, f"demo-{run}-offer-{i}")[
@@ -208,7 +208,10 @@ def _wait_assignments(
 
 def http_unmet(stack: infra.Stack) -> list[dict[str, Any]]:
     response = httpx.get(
-        f"{stack.url('matcher')}/v1/unmet", params={"county": scenario.COUNTY}, timeout=10
+        f"{stack.url('matcher')}/v1/unmet",
+        params={"county": scenario.COUNTY},
+        headers=stack.service_headers(),
+        timeout=10,
     )
     result: list[dict[str, Any]] = response.json()
     return result

@@ -110,6 +110,7 @@ def create_app(
 
     app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
     app.add_middleware(CorrelationIdMiddleware)
+    app.state.service_token = runtime.settings.service_token.get_secret_value()
     app.mount("/metrics", make_asgi_app(registry=runtime.registry))
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and readiness")

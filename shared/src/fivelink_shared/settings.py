@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,6 +17,10 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     kafka_partitions: int = Field(default=3, ge=1)
     max_delivery_attempts: int = Field(default=5, ge=1, description="Retry cap before DLQ")
+    service_token: SecretStr = Field(
+        default=SecretStr("dev-only-fivelink-service-token-0001"),
+        description="Bearer token services, pages and the CLI use for internal APIs",
+    )
     intake_url: str = "http://127.0.0.1:8000"
     matcher_url: str = "http://127.0.0.1:8001"
     notifier_url: str = "http://127.0.0.1:8002"

@@ -136,7 +136,11 @@ async def until(check: Callable[[], Any], timeout: float = 45.0) -> Any:
 
 
 def proposed(stack: infra.Stack, cty: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{stack.url('matcher')}/v1/assignments", params={"county": cty})
+    response = httpx.get(
+        f"{stack.url('matcher')}/v1/assignments",
+        params={"county": cty},
+        headers=stack.service_headers(),
+    )
     response.raise_for_status()
     return [a for a in response.json() if a["status"] == "proposed" and a["published"]]
 
@@ -160,7 +164,9 @@ async def test_repeated_and_reordered_events_never_give_a_unit_twice(stack: infr
     found = proposed(stack, cty)
     # the stock of 50 kg is given once, not twice, although the offer came twice
     assert sum(a["quantity"] for a in found) == pytest.approx(50)
-    unmet = httpx.get(f"{stack.url('matcher')}/v1/unmet", params={"county": cty}).json()
+    unmet = httpx.get(
+        f"{stack.url('matcher')}/v1/unmet", params={"county": cty}, headers=stack.service_headers()
+    ).json()
     # revision 2 (40 kg) won over the late revision 1 (30 kg): 40 + 30 - 50 = 20 kg short
     assert sum(u["remaining"] for u in unmet) == pytest.approx(20)
 
@@ -191,11 +197,16 @@ async def test_what_if_solves_with_a_hypothetical_offer_and_publishes_nothing(
     line = need(cty, qty=25)
     await publish(stack, (topics.NEEDS, line))
     await until(
-        lambda: httpx.get(f"{stack.url('matcher')}/v1/unmet", params={"county": cty}).json()
+        lambda: httpx.get(
+            f"{stack.url('matcher')}/v1/unmet",
+            params={"county": cty},
+            headers=stack.service_headers(),
+        ).json()
     )
     hypothetical = offer(cty, qty=25)
     response = httpx.post(
         f"{stack.url('matcher')}/v1/what-if",
+        headers=stack.service_headers(),
         timeout=30,
         json={"county": cty, "offers": [hypothetical.model_dump(mode="json")]},
     )

@@ -101,7 +101,7 @@ def workload(stack: infra.Stack) -> dict[str, str]:
     worker = auth("social_worker", county=COUNTY)
     receiver = WebhookReceiver(secret).start()
     try:
-        with httpx.Client(timeout=15) as http:
+        with httpx.Client(timeout=15, headers=stack.service_headers()) as http:
             sub = http.post(
                 f"{stack.url('notifier')}/v1/subscriptions",
                 json={

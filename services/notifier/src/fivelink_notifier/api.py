@@ -4,13 +4,12 @@ links and a service-token API), the in-app inbox, and donors' traceability.
 
 from __future__ import annotations
 
-import hmac
 import html
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Header, HTTPException, Request, status
+from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, model_validator
 
@@ -24,6 +23,7 @@ from fivelink_shared import topics
 from fivelink_shared.events import DeclineReason, Language, PseudoId, ResponseKind, ResponseRecorded
 from fivelink_shared.kafka import publish_event
 from fivelink_shared.mongo import Document
+from fivelink_shared.security import ServiceAuthorized
 
 router = APIRouter()
 
@@ -90,19 +90,7 @@ def _assignments(request: Request) -> AssignmentStore:
     return found
 
 
-def service_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Bearer service token of the services and pages that call the notifier."""
-    expected = request.app.state.settings.service_token.get_secret_value()
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "a service bearer token is required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-
-Authorized = Annotated[None, Depends(service_token)]
+Authorized = ServiceAuthorized
 
 
 def public_subscription(doc: Document) -> dict[str, Any]:
@@ -132,7 +120,7 @@ def public_subscription(doc: Document) -> dict[str, Any]:
     tags=["subscriptions"],
     summary="Register (or replace) a party's subscription on one channel",
 )
-async def subscribe(body: SubscriptionIn, request: Request) -> dict[str, Any]:
+async def subscribe(body: SubscriptionIn, request: Request, _: Authorized) -> dict[str, Any]:
     sub_id = f"{body.party_id}:{body.channel.value}"
     doc: Document = {"_id": sub_id, **body.model_dump(mode="json")}
     doc["target"].pop("previous_secrets", None)  # only a rotation sets those
@@ -143,12 +131,14 @@ async def subscribe(body: SubscriptionIn, request: Request) -> dict[str, Any]:
 
 
 @router.get("/v1/subscriptions", tags=["subscriptions"], summary="A party's subscriptions")
-async def list_subscriptions(party_id: str, request: Request) -> list[dict[str, Any]]:
+async def list_subscriptions(
+    party_id: str, request: Request, _: Authorized
+) -> list[dict[str, Any]]:
     return [public_subscription(d) for d in await _store(request).subscriptions_of(party_id)]
 
 
 @router.get("/v1/subscriptions/{sub_id}", tags=["subscriptions"], summary="One subscription")
-async def get_subscription(sub_id: str, request: Request) -> dict[str, Any]:
+async def get_subscription(sub_id: str, request: Request, _: Authorized) -> dict[str, Any]:
     doc = await _store(request).get_subscription(sub_id)
     if doc is None:
         raise HTTPException(404, "unknown subscription")
@@ -160,7 +150,9 @@ async def get_subscription(sub_id: str, request: Request) -> dict[str, Any]:
     tags=["subscriptions"],
     summary="Rotate a webhook secret; the old one keeps signing during the grace window",
 )
-async def rotate_secret(sub_id: str, body: RotateIn, request: Request) -> dict[str, Any]:
+async def rotate_secret(
+    sub_id: str, body: RotateIn, request: Request, _: Authorized
+) -> dict[str, Any]:
     until = datetime.now(UTC) + timedelta(hours=body.grace_hours)
     doc = await _store(request).rotate_secret(sub_id, body.secret, until)
     if doc is None:
@@ -174,6 +166,7 @@ async def rotate_secret(sub_id: str, body: RotateIn, request: Request) -> dict[s
 @router.get("/v1/deliveries", tags=["deliveries"], summary="Deliveries with their attempts")
 async def deliveries(
     request: Request,
+    _: Authorized,
     party_id: str | None = None,
     event_id: str | None = None,
     status: str | None = None,

@@ -30,10 +30,6 @@ class NotifierSettings(CommonSettings):
         default=SecretStr("dev-only-fivelink-link-secret-0001"),
         description="HMAC key of signed response links",
     )
-    service_token: SecretStr = Field(
-        default=SecretStr("dev-only-fivelink-service-token-0001"),
-        description="Bearer token other services use for /v1/responses and /v1/inbox",
-    )
     public_url: str = Field(
         default="",
         description="Base URL parties reach the notifier at (links); default: notifier_url",

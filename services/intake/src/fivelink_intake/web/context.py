@@ -11,6 +11,7 @@ from fivelink_intake.auth import TokenVerifier
 from fivelink_intake.service import IntakeService
 from fivelink_intake.web.clients import MatcherClient, NotifierClient
 from fivelink_intake.web.settings import WebSettings
+from fivelink_shared.security import bearer
 
 
 @dataclass
@@ -33,7 +34,11 @@ def web_context(request: Request) -> WebContext:
     found: WebContext | None = getattr(state, "web", None)
     if found is None:
         settings = WebSettings()
-        http = httpx.AsyncClient(timeout=settings.web_http_timeout_s)
+        # the matcher's and the notifier's internal APIs both want the service token
+        http = httpx.AsyncClient(
+            timeout=settings.web_http_timeout_s,
+            headers=bearer(settings.service_token.get_secret_value()),
+        )
         found = WebContext(
             settings=settings,
             token_secret=state.runtime.settings.token_secret.get_secret_value(),

@@ -56,10 +56,6 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 class WebSettings(CommonSettings):
     """What the pages need beyond intake's own settings."""
 
-    service_token: SecretStr = Field(
-        default=SecretStr("dev-only-fivelink-service-token-0001"),
-        description="The notifier's service token (same variable the notifier reads)",
-    )
     web_demo_users: list[DemoUser] = Field(default_factory=lambda: list(DEMO_USERS))
     web_demo_password: SecretStr = Field(
         default=SecretStr("demo"), description="Password of every demo user"
