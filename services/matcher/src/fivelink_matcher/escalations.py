@@ -4,7 +4,6 @@ county at 4×. Each (line, level) is raised once: stored first, then published, 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from fivelink_matcher.domain.model import Line, SolverConfig
 from fivelink_matcher.metrics import MatcherMetrics
 from fivelink_matcher.problem import lines_of
 from fivelink_shared import topics
+from fivelink_shared.background import Periodic
 from fivelink_shared.events import EscalationRaised, NeedOpened, Urgency
 from fivelink_shared.kafka import publish_event
 
@@ -39,25 +39,13 @@ class Escalator:
         self.broker = broker
         self.metrics = metrics
         self.config = config
-        self.interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic("escalation check", interval_s, self.check_once)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop())
+        await self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.check_once()
-            except Exception:
-                log.exception("escalation check failed; will retry")
-            await asyncio.sleep(self.interval_s)
+        await self._periodic.stop()
 
     async def check_once(self, now: datetime | None = None) -> int:
         """Raise every escalation now due; returns how many were published."""

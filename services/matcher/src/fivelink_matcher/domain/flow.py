@@ -27,54 +27,67 @@ def solve_flow(
         return {}
     # Data: node numbers for source, sink, resources, lines and fairness groups.
     source, sink = 0, 1
-    rnode = {j: 2 + n for n, j in enumerate(resources)}
-    lnode = {i: 2 + len(resources) + n for n, i in enumerate(lines)}
     groups = sorted({p.group_of[i] for i in lines if i in p.group_of})
+    rnode = np.full(len(p.res), -1, dtype=np.int64)
+    rnode[resources] = 2 + np.arange(len(resources))
+    lnode = np.full(len(p.lines), -1, dtype=np.int64)
+    lnode[lines] = 2 + len(resources) + np.arange(len(lines))
     gnode = {g: 2 + len(resources) + len(lines) + n for n, g in enumerate(groups)}
-    pair_ids = [k for i in lines for k in p.line_pairs[i]]
-    supply = sum(caps[j] for j in resources)
+    keys = np.asarray([k for i in lines for k in p.line_pairs[i]], dtype=np.int64)
+    arr = p.pair_arrays()
+    caps_arr = np.asarray(caps, dtype=np.int64)
+    supply = int(caps_arr[resources].sum())
     demand = sum(p.need[i] for i in lines)
 
     # Variables: one arc per stock, eligible pair, line outlet, group outlet (two pieces).
-    tails: list[int] = []
-    heads: list[int] = []
-    arc_caps: list[int] = []
-    costs: list[int] = []
-
-    def arc(t: int, h: int, c: int, cost: int) -> None:
-        tails.append(t)
-        heads.append(h)
-        arc_caps.append(c)
-        costs.append(cost)
-
     # Constraints: a resource gives at most its stock (or budget).
-    for j in resources:
-        arc(source, rnode[j], caps[j], 0)
+    t_res = np.full(len(resources), source, dtype=np.int64)
+    h_res = rnode[resources]
+    c_res = caps_arr[resources]
     # Constraints: a pair carries at most what the line needs and the resource holds.
     # Objective: each unit on a pair earns its coefficient (cost is the negated score); units
-    # kept from the previous proposal earn the churn bonus too, on a parallel arc.
-    pair_arcs: list[int] = []
-    pair_of_arc: dict[int, int] = {}
-    for k in pair_ids:
-        pr = p.pairs[k]
-        kept = min(pr.keep, pr.ub)
-        pair_arcs.append(len(tails))
-        pair_of_arc[len(tails)] = k
-        arc(rnode[pr.res], lnode[pr.line], pr.ub - kept, -pr.coef)
-        if kept:
-            pair_arcs.append(len(tails))
-            pair_of_arc[len(tails)] = k
-            arc(rnode[pr.res], lnode[pr.line], kept, -pr.coef - pr.keep_bonus)
+    # kept from the previous proposal earn the churn bonus too, on a parallel arc that follows
+    # the pair's own arc.
+    ub, coef = arr["ub"][keys], arr["coef"][keys]
+    kept = np.minimum(arr["keep"][keys], ub)
+    has = kept > 0
+    per = 1 + has.astype(np.int64)
+    at = np.cumsum(per) - per
+    n_pair_arcs = int(per.sum())
+    t_pair = np.empty(n_pair_arcs, dtype=np.int64)
+    h_pair = np.empty(n_pair_arcs, dtype=np.int64)
+    c_pair = np.empty(n_pair_arcs, dtype=np.int64)
+    cost_pair = np.empty(n_pair_arcs, dtype=np.int64)
+    k_pair = np.empty(n_pair_arcs, dtype=np.int64)
+    tails_k, heads_k = rnode[arr["res"][keys]], lnode[arr["line"][keys]]
+    for pos, cap_k, cost_k, sel in (
+        (at, ub - kept, -coef, slice(None)),
+        (at[has] + 1, kept[has], -coef[has] - arr["keep_bonus"][keys][has], has),
+    ):
+        t_pair[pos], h_pair[pos] = tails_k[sel], heads_k[sel]
+        c_pair[pos], cost_pair[pos], k_pair[pos] = cap_k, cost_k, keys[sel]
     # Constraints: a line receives at most what it still needs.
-    for i in lines:
-        g = p.group_of.get(i)
-        arc(lnode[i], sink if g is None else gnode[g], p.need[i], 0)
+    t_line = lnode[lines]
+    h_line = np.asarray(
+        [sink if p.group_of.get(i) is None else gnode[p.group_of[i]] for i in lines],
+        dtype=np.int64,
+    )
+    c_line = np.asarray([p.need[i] for i in lines], dtype=np.int64)
     # Objective: fairness bonus on each community's coverage up to its fair share.
-    for g in groups:
-        arc(gnode[g], sink, p.groups[g].share, -p.groups[g].bonus)
-        arc(gnode[g], sink, demand, 0)
+    t_grp = np.asarray([gnode[g] for g in groups for _ in (0, 1)], dtype=np.int64)
+    h_grp = np.full(2 * len(groups), sink, dtype=np.int64)
+    c_grp = np.asarray([c for g in groups for c in (p.groups[g].share, demand)], dtype=np.int64)
+    cost_grp = np.asarray([c for g in groups for c in (-p.groups[g].bonus, 0)], dtype=np.int64)
     # Constraints: supply not used flows straight to the sink at no score.
-    arc(source, sink, supply, 0)
+    first_pair = len(resources)
+    tails = np.concatenate([t_res, t_pair, t_line, t_grp, [source]])
+    heads = np.concatenate([h_res, h_pair, h_line, h_grp, [sink]])
+    arc_caps = np.concatenate([c_res, c_pair, c_line, c_grp, [supply]])
+    costs = np.concatenate(
+        [np.zeros(len(resources), np.int64), cost_pair, np.zeros(len(lines), np.int64),
+         cost_grp, [0]]
+    )  # fmt: skip
+    pair_arcs = first_pair + np.arange(n_pair_arcs)
 
     mcf = min_cost_flow.SimpleMinCostFlow()
     mcf.add_arcs_with_capacity_and_unit_cost(
@@ -92,10 +105,8 @@ def solve_flow(
     status = mcf.solve()
     if status != mcf.OPTIMAL:
         return None
-    flows = mcf.flows(np.asarray(pair_arcs, dtype=np.int32))
+    flows = mcf.flows(pair_arcs.astype(np.int32))
     alloc: Alloc = {}
-    for a, f in zip(pair_arcs, flows, strict=True):
-        if f > 0:
-            k = pair_of_arc[a]
-            alloc[k] = alloc.get(k, 0) + int(f)
+    for k, f in zip(k_pair[flows > 0].tolist(), flows[flows > 0].tolist(), strict=True):
+        alloc[k] = alloc.get(k, 0) + int(f)
     return alloc

@@ -7,11 +7,14 @@ and goods lines, and per assignment for visit lines (one worker serves the line 
 
 from __future__ import annotations
 
+import operator
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from fivelink_shared.events import NeedType, OfferKind
 
@@ -86,9 +89,19 @@ class Prepared:
     bundles: dict[str, list[int]]
     groups: list[FairGroup] = field(default_factory=list)
     group_of: dict[int, int] = field(default_factory=dict)
+    _arrays: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)
 
     def open_lines(self) -> list[int]:
         return [i for i, n in enumerate(self.need) if n > 0]
+
+    def pair_arrays(self) -> dict[str, npt.NDArray[np.int64]]:
+        """The pairs' fields as int64 arrays (line, res, ub, coef, keep, keep_bonus)."""
+        if not self._arrays:
+            n = len(self.pairs)
+            for name in ("line", "res", "ub", "coef", "keep", "keep_bonus"):
+                get = operator.attrgetter(name)
+                self._arrays[name] = np.fromiter(map(get, self.pairs), dtype=np.int64, count=n)
+        return self._arrays
 
 
 def _unit_hash(a: str, b: str) -> float:
@@ -148,8 +161,10 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
     for j, r in enumerate(res):
         for nt in dict.fromkeys(r.need_types):
             by_type[nt].append(j)
-    # Check every pair of each need type at once (vector.stages), then score the eligible.
-    checked: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}  # line -> (stage, km) rows
+    # Check every pair of each need type at once (vector.stages), then score the eligible
+    # pairs as arrays too. Pairs come out in line order, offers in `by_type` order.
+    checked: dict[int, tuple[Any, Any, list[int]]] = {}  # line -> stage and km rows, offers
+    found: list[tuple[Any, ...]] = []
     for nt, js in by_type.items():
         rows = [i for i, line in enumerate(lines) if need[i] > 0 and line.need_type == nt]
         if not rows:
@@ -164,53 +179,100 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
             [due_at(lines[i], problem.now, config) for i in rows],
         )
         for a, i in enumerate(rows):
-            checked[i] = (st[a], km[a], a)
+            checked[i] = (st[a], km[a], js)
+        ra, cb = np.nonzero(st == Stage.ELIGIBLE)
+        found.append((np.asarray(rows)[ra], np.asarray(js)[cb], km[ra, cb], cb))
+    if found:
+        pi = np.concatenate([f[0] for f in found]).astype(np.int64)
+        pj = np.concatenate([f[1] for f in found]).astype(np.int64)
+        pkm = np.concatenate([f[2] for f in found]).astype(np.float64)
+        pcol = np.concatenate([f[3] for f in found]).astype(np.int64)
+        order = np.lexsort((pcol, pi))  # by line, then by the offer's place in by_type
+        pi, pj, pkm = pi[order], pj[order], pkm[order]
+    else:
+        pi = pj = np.zeros(0, dtype=np.int64)
+        pkm = np.zeros(0)
+    money = np.asarray([r.kind == OfferKind.MONEY for r in res], dtype=np.bool_)
+    visit = np.asarray([x.is_visit for x in lines], dtype=np.bool_)
+    value = np.asarray([q.value for q in prio])
+    full_a = np.asarray(full, dtype=np.float64)
+    need_a = np.asarray(need, dtype=np.int64)
+    cap_a = np.asarray(cap, dtype=np.int64)
+    wcode = {wid: n + 1 for n, wid in enumerate(sorted({r.worker_id for r in res if r.worker_id}))}
+    rw = np.asarray([wcode.get(r.worker_id or "", 0) for r in res], dtype=np.int64)
+    lw = np.asarray([wcode.get(problem.last_worker.get(x.person_ref) or "", -1) for x in lines])
+    travel = np.where(money[pj], 0.0, w.travel_per_km * pkm)
+    cont = lw[pi] == rw[pj]
+    points = value[pi] - travel + np.where(cont, w.continuity, 0.0)
+    goods_pair = ~visit[pi]
+    if goods_pair.any():
+        prefix = [zlib.crc32(f"{x.line_id}|".encode()) for x in lines]
+        ids = [r.offer_id.encode() for r in res]
+        gi, gj = pi[goods_pair].tolist(), pj[goods_pair].tolist()
+        h = np.fromiter(
+            (zlib.crc32(ids[j], prefix[i]) for i, j in zip(gi, gj, strict=True)),
+            dtype=np.float64,
+            count=len(gi),
+        )
+        points[goods_pair] *= 1.0 - TIE_BREAK * (h / 2**32)
+    coef = np.rint(points * PSCALE / full_a[pi])
+    keep = np.zeros(len(pi), dtype=np.int64)
+    keep_bonus = np.zeros(len(pi), dtype=np.int64)
+    if proposed:
+        li = {x.line_id: i for i, x in enumerate(lines)}
+        code = pi * len(res) + pj
+        sorter = np.argsort(code)
+        for (line_id, offer_id), q in proposed.items():
+            i, j = li.get(line_id), ri.get(offer_id)
+            if i is None or j is None or not q:
+                continue
+            at = int(np.searchsorted(code, i * len(res) + j, sorter=sorter))
+            if at < len(code) and code[sorter[at]] == i * len(res) + j:
+                k = int(sorter[at])
+                keep[k] = 1 if lines[i].is_visit else min(need[i], to_units(q))
+                if keep[k]:
+                    keep_bonus[k] = round(w.churn * PSCALE / full[i])
+    good = (points > 0) & (coef > 0)
+    ub = np.where(visit[pi], 1, np.minimum(need_a[pi], cap_a[pj]))
+    sel = np.flatnonzero(good)
+    for row in zip(
+        pi[sel].tolist(),
+        pj[sel].tolist(),
+        pkm[sel].tolist(),
+        ub[sel].tolist(),
+        coef[sel].astype(np.int64).tolist(),
+        cont[sel].tolist(),
+        keep[sel].tolist(),
+        keep_bonus[sel].tolist(),
+        strict=True,
+    ):
+        pairs.append(Pair(*row))
+        line_pairs[row[0]].append(len(pairs) - 1)
+        res_pairs[row[1]].append(len(pairs) - 1)
+    # Eligible, but travel eats more than serving the line is worth: km per (line, offer).
+    worthless: dict[int, dict[int, float]] = defaultdict(dict)
+    for k in np.flatnonzero(~good).tolist():
+        worthless[int(pi[k])][int(pj[k])] = float(pkm[k])
     for i, line in enumerate(lines):
-        if need[i] <= 0:
+        if need[i] <= 0 or line_pairs[i]:
             continue
         best: tuple[Stage, str] = (Stage.KIND, "no offer serves this need type")
-        if i not in checked:
-            no_pair[i] = best
-            continue
-        st_row, km_row, _ = checked[i]
-        js = by_type[line.need_type]
-        last = problem.last_worker.get(line.person_ref)
-        prefix = zlib.crc32(f"{line.line_id}|".encode())
-        worthless: dict[int, float] = {}
-        for n in np.flatnonzero(st_row == Stage.ELIGIBLE).tolist():
-            j = js[n]
-            r = res[j]
-            d = float(km_row[n])
-            travel = 0.0 if r.kind == OfferKind.MONEY else w.travel_per_km * d
-            cont = bool(last) and r.worker_id == last
-            kept = proposed.get((line.line_id, r.offer_id), 0.0)
-            points = prio[i].value - travel + (w.continuity if cont else 0.0)
-            if not line.is_visit:
-                points *= 1.0 - TIE_BREAK * zlib.crc32(r.offer_id.encode(), prefix) / 2**32
-            coef = round(points * PSCALE / full[i])
-            keep = (1 if line.is_visit else min(need[i], to_units(kept))) if kept else 0
-            keep_bonus = round(w.churn * PSCALE / full[i]) if keep else 0
-            if points <= 0 or coef <= 0:
-                worthless[n] = d  # eligible, but travel eats more than the line is worth
-                continue
-            ub = 1 if line.is_visit else min(need[i], cap[j])
-            pairs.append(Pair(i, j, d, ub, coef, cont, keep, keep_bonus))
-            line_pairs[i].append(len(pairs) - 1)
-            res_pairs[j].append(len(pairs) - 1)
-        if not line_pairs[i]:
+        if i in checked:
             # Why not: the furthest stage any offer reached (the first offer to reach it).
+            st_row, _, js = checked[i]
             due = due_at(line, problem.now, config)
+            bad = worthless.get(i, {})
             for n, sv in enumerate(st_row.tolist()):
+                j = js[n]
                 if sv != Stage.ELIGIBLE:
                     if sv > best[0]:
-                        j = js[n]
                         chk = check_pair(
                             line, res[j], problem, config, caseload.get(worker[j]), due
                         )
                         best = (chk.stage, chk.detail)
-                elif n in worthless and best[0] < Stage.RANGE:
-                    best = (Stage.RANGE, f"{worthless[n]:.1f} km costs more than the line is worth")
-            no_pair[i] = best
+                elif j in bad and best[0] < Stage.RANGE:
+                    best = (Stage.RANGE, f"{bad[j]:.1f} km costs more than the line is worth")
+        no_pair[i] = best
 
     bundles: dict[str, list[int]] = defaultdict(list)
     for i, line in enumerate(lines):
