@@ -17,7 +17,7 @@ from .greedy import greedy_alloc
 from .prepare import QSCALE, Prepared
 
 
-def value_per_hour_alloc(p: Prepared, lines: list[int]) -> Alloc:
+def value_per_hour_alloc(p: Prepared, lines: list[int], cap: list[int] | None = None) -> Alloc:
     """Greedy by value per unit of resource: worker hours for visits, units otherwise."""
 
     def per_unit(i: int) -> float:
@@ -29,7 +29,7 @@ def value_per_hour_alloc(p: Prepared, lines: list[int]) -> Alloc:
         line = p.lines[best]
         return (-per_unit(best), line.opened_at.isoformat(), line.line_id)
 
-    return greedy_alloc(p, lines, order=key)
+    return greedy_alloc(p, lines, cap, order=key)
 
 
 def scarcest_first_alloc(p: Prepared, lines: list[int]) -> Alloc:

@@ -217,12 +217,15 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
             for j, u in _usage(p, flow_alloc, outside).items():
                 cap[j] -= u
         res = parts.people_res + (parts.transport_res if parts.bundle_transport else [])
-        # The hint: greedy in priority order, or the rounded LP solution if that scores more.
+        # The hint: the best of the greedy rules (priority order, value per worker hour) and
+        # the rounded LP solution, so the result is never worse than any of them.
         hint = greedy_alloc(p, parts.cp_lines, cap)
+        others = [value_per_hour_alloc(p, parts.cp_lines, cap)]
         if lp is not None:
-            rounded = greedy_alloc(p, parts.cp_lines, cap, lp.x)
-            if score(p, rounded) > score(p, hint):
-                hint = rounded
+            others.append(greedy_alloc(p, parts.cp_lines, cap, lp.x))
+        for other in others:
+            if score(p, other) > score(p, hint):
+                hint = other
         # With independent parts the flow is exact, so the LP bounds CP-SAT's part by what
         # the flow does not take: a hint that reaches it is optimal, and so is a solution.
         # Coupled through bundles, the LP's own split of the stock bounds CP-SAT's part the
