@@ -85,14 +85,11 @@ def build_app(
     async def on_start() -> None:
         await ensure_indexes(runtime.db)
 
-    async def start_relay() -> None:
-        relay.start()
-
     app = create_app(
         runtime,
         title="fivelink intake",
         on_start=on_start,
-        after_start=start_relay,
+        after_start=relay.start,
         on_stop=relay.stop,
         description=(
             "Needs from social workers, offers from charities, signals from data feeds. "

@@ -9,8 +9,6 @@ at any point repeats a step without doubling it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -21,6 +19,7 @@ from fivelink_notifier.dispatch import Dispatcher
 from fivelink_notifier.loop import Sla
 from fivelink_notifier.metrics import NotifierMetrics
 from fivelink_shared import topics
+from fivelink_shared.background import Periodic
 from fivelink_shared.events import (
     AssignmentWithdrawn,
     DeclineReason,
@@ -51,24 +50,18 @@ class FollowUps:
         self.metrics = metrics
         self.sla = sla
         self.check_s = check_s
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            "follow-up check", check_s, lambda: self.run_once(datetime.now(UTC))
+        )
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop())
+        await self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._periodic.stop()
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once(datetime.now(UTC))
-            except Exception:
-                log.exception("follow-up check failed; will retry")
-            await asyncio.sleep(self.check_s)
+    async def _tick(self) -> None:
+        await self.run_once(datetime.now(UTC))
 
     async def run_once(self, now: datetime) -> None:
         for urgency in Urgency:

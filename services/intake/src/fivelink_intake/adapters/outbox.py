@@ -6,13 +6,12 @@ between the write and the publish left behind. Consumers de-duplicate by event i
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from faststream.kafka import KafkaBroker
 
 from fivelink_intake.adapters.store import AggregateStore
+from fivelink_shared.background import Periodic
 from fivelink_shared.events import EventBase
 from fivelink_shared.mongo import Document
 
@@ -31,7 +30,7 @@ class OutboxRelay:
         self.stores = stores
         self.sweep_s = sweep_s
         self.grace_s = grace_s
-        self._task: asyncio.Task[None] | None = None
+        self._sweeper = Periodic("outbox sweep", sweep_s, self.sweep_once)
 
     async def flush(self, store: AggregateStore, doc_id: str) -> None:
         doc = await store.collection.find_one({"_id": doc_id}, {"outbox": 1})
@@ -72,19 +71,8 @@ class OutboxRelay:
                 published += 1
         return published
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.sweep_once()
-            except Exception:
-                log.exception("outbox sweep failed; will retry")
-            await asyncio.sleep(self.sweep_s)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop())
+    async def start(self) -> None:
+        await self._sweeper.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._sweeper.stop()
