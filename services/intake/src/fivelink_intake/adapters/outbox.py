@@ -6,6 +6,7 @@ between the write and the publish left behind. Consumers de-duplicate by event i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from faststream.kafka import KafkaBroker
@@ -16,6 +17,8 @@ from fivelink_shared.events import EventBase
 from fivelink_shared.mongo import Document
 
 log = logging.getLogger(__name__)
+
+FLUSH_TIMEOUT_S = 5.0  # longest a request waits for Kafka before leaving it to the sweep
 
 
 class OutboxRelay:
@@ -33,9 +36,17 @@ class OutboxRelay:
         self._sweeper = Periodic("outbox sweep", sweep_s, self.sweep_once)
 
     async def flush(self, store: AggregateStore, doc_id: str) -> None:
-        doc = await store.collection.find_one({"_id": doc_id}, {"outbox": 1})
-        if doc:
-            await self._publish_doc(store, doc)
+        """Publish what a write just queued. The write already succeeded, so when Kafka is
+        slow or down the request does not fail: the sweep publishes the entry later."""
+        try:
+            async with asyncio.timeout(FLUSH_TIMEOUT_S):
+                doc = await store.collection.find_one({"_id": doc_id}, {"outbox": 1})
+                if doc:
+                    await self._publish_doc(store, doc)
+        except Exception:
+            log.warning(
+                "publish deferred to the outbox sweep", extra={"doc_id": doc_id}, exc_info=True
+            )
 
     async def _publish_doc(self, store: AggregateStore, doc: Document) -> None:
         entries = sorted(
