@@ -31,6 +31,12 @@ def _round(x: float) -> float:
     return round(x, 4)
 
 
+def _term(name: str, value: float) -> ScoreTerm:
+    """A score term built without validation (a name and a float: nothing to check), since
+    a county's explanations hold tens of thousands of them."""
+    return ScoreTerm.model_construct(name=name, value=float(value))
+
+
 def assignments(p: Prepared, alloc: Alloc, solver: str) -> list[Assignment]:
     """Accepted assignments (fixed) first, then the new ones, each explained."""
     out: list[Assignment] = []
@@ -106,17 +112,17 @@ def assignments(p: Prepared, alloc: Alloc, solver: str) -> list[Assignment]:
         travel_km = 0.0 if res.kind == OfferKind.MONEY else pr.km
         churn = 0.0 if pr.kept or line.line_id not in moved else -w.churn
         terms = (
-            ScoreTerm(name="priority", value=_round(pri.points)),
-            ScoreTerm(name="policy_value", value=_round(pri.value)),
-            ScoreTerm(name="urgency", value=_round(pri.urgency)),
-            ScoreTerm(name="vulnerability", value=_round(pri.vulnerability)),
-            ScoreTerm(name="waiting_days", value=_round(pri.waiting_days)),
-            ScoreTerm(name="travel_km", value=_round(travel_km)),
-            ScoreTerm(name="continuity", value=w.continuity if pr.continuity else 0.0),
-            ScoreTerm(name="churn", value=churn),
-            ScoreTerm(name="score", value=_round(pr.value(alloc[k]) / PSCALE)),
-            ScoreTerm(name="fraction", value=_round(frac)),
-            ScoreTerm(name="displaced", value=float(waiting[pr.res])),
+            _term("priority", _round(pri.points)),
+            _term("policy_value", _round(pri.value)),
+            _term("urgency", _round(pri.urgency)),
+            _term("vulnerability", _round(pri.vulnerability)),
+            _term("waiting_days", _round(pri.waiting_days)),
+            _term("travel_km", _round(travel_km)),
+            _term("continuity", w.continuity if pr.continuity else 0.0),
+            _term("churn", churn),
+            _term("score", _round(pr.value(alloc[k]) / PSCALE)),
+            _term("fraction", _round(frac)),
+            _term("displaced", float(waiting[pr.res])),
         )
         extra = ""
         if waiting[pr.res]:
