@@ -5,7 +5,9 @@ same as checking the pairs one by one, only faster."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -21,9 +23,10 @@ _LANG = {x: 1 << n for n, x in enumerate(Language)}
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+T = TypeVar("T")
 
 
-def _bits(items: tuple[object, ...], code: dict[object, int]) -> int:
+def _bits(items: tuple[T, ...], code: Mapping[T, int]) -> int:
     out = 0
     for x in items:
         out |= code[x]
