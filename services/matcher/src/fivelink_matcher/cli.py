@@ -28,6 +28,8 @@ import typer
 from fivelink_matcher.domain.solver import BASELINES, baseline, solve
 from fivelink_matcher.domain.synthetic import county_instance
 from fivelink_matcher.problem_file import ProblemFile, ResultFile, dump, load, schema_json
+from fivelink_shared.security import bearer
+from fivelink_shared.settings import CommonSettings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 RULES = ("optimal", *BASELINES)
@@ -77,8 +79,13 @@ def what_if_cmd(
     url: Annotated[str, typer.Option(help="Matcher base URL")] = "http://127.0.0.1:8001",
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole response")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait")] = 60.0,
+    token: Annotated[
+        str | None,
+        typer.Option(help="Service token (default: FIVELINK_SERVICE_TOKEN or the dev default)"),
+    ] = None,
 ) -> None:
     """Solve the county's current state plus hypothetical offers; print what would change."""
+    token = token or CommonSettings().service_token.get_secret_value()
     offers: list[Any] = []
     for path in offer:
         doc = json.loads(path.read_text())
@@ -87,7 +94,7 @@ def what_if_cmd(
     req = urllib.request.Request(
         url.rstrip("/") + "/v1/what-if",
         data=body,
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **bearer(token)},
         method="POST",
     )
     try:
