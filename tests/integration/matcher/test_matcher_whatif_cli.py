@@ -26,7 +26,8 @@ async def test_what_if_cli_prints_the_changes_and_publishes_nothing(
     line = need(cty, qty=25)
     await publish(stack, (topics.NEEDS, line))
     url = stack.url("matcher")
-    await until(lambda: httpx.get(f"{url}/v1/unmet", params={"county": cty}).json())
+    auth = stack.service_headers()
+    await until(lambda: httpx.get(f"{url}/v1/unmet", params={"county": cty}, headers=auth).json())
     hypothetical = offer(cty, qty=25)
     path = tmp_path / "offer.json"
     path.write_text(json.dumps(hypothetical.model_dump(mode="json")))
