@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -197,7 +197,3 @@ def _short(exc: ValidationError) -> str:
         [{"loc": ".".join(map(str, e["loc"])), "msg": e["msg"]} for e in exc.errors()[:5]],
         ensure_ascii=False,
     )[:500]
-
-
-def as_json(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, default=str).encode()

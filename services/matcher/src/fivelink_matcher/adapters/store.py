@@ -66,9 +66,6 @@ class MatcherStore:
     async def county_assignments(self, county: str) -> list[Document]:
         return [d async for d in self.assignments.find({"county": county})]
 
-    async def get_assignment(self, assignment_id: str) -> Document | None:
-        return await self.assignments.find_one({"_id": assignment_id})
-
     async def save_assignment(self, doc: Document) -> None:
         await self.assignments.replace_one({"_id": doc["_id"]}, doc, upsert=True)
 
