@@ -15,7 +15,7 @@ import dataclasses
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,8 +43,8 @@ from fivelink_shared.events import (
     Urgency,
 )
 
-FORMAT = "fivelink-matcher-problem/1"
-RESULT_FORMAT = "fivelink-matcher-result/1"
+FORMAT: Final = "fivelink-matcher-problem/1"
+RESULT_FORMAT: Final = "fivelink-matcher-result/1"
 _W = Weights()
 _C = SolverConfig()
 
