@@ -36,7 +36,7 @@ BASELINES = ("priority", "value_per_hour", "scarcest_first")
 #: Share of the time left (after building the LP) that GLOP may take before CP-SAT runs.
 LP_TIME_SHARE = 0.5
 #: The final flow and the explanations, relative to the time the pairs took to check.
-FINISH_SHARE = 0.6
+FINISH_SHARE = 1.0
 #: LP model building, relative to the time the pairs took to check.
 LP_BUILD_SHARE = 0.3
 #: CP-SAT model building, relative to the time the pairs took to check, per share of pairs.
