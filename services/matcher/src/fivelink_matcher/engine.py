@@ -12,8 +12,8 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from faststream.kafka import KafkaBroker
 
@@ -34,6 +34,15 @@ from fivelink_shared.kafka import publish_event
 from fivelink_shared.mongo import Document
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CountyState:
+    """One county's stored documents, as read for one solve."""
+
+    cases: list[Document]
+    offers: list[Document]
+    assignments: list[Document]
 
 
 def assignment_id(line_id: str, offer_id: str) -> str:
@@ -94,12 +103,17 @@ class Rebalancer:
 
     async def load_problem(
         self, county: str, extra_offers: Sequence[OfferPublished] = ()
-    ) -> tuple[Problem, Any]:
-        cases = await self.store.open_cases(county)
-        offers = await self.store.active_offers(county)
-        assignments = await self.store.county_assignments(county)
-        problem = build_problem(county, datetime.now(UTC), cases, offers, assignments, extra_offers)
-        return problem, (cases, assignments)
+    ) -> tuple[Problem, CountyState]:
+        """Read the county's stored picture once, and the problem built from it."""
+        state = CountyState(
+            cases=await self.store.open_cases(county),
+            offers=await self.store.active_offers(county),
+            assignments=await self.store.county_assignments(county),
+        )
+        problem = build_problem(
+            county, datetime.now(UTC), state.cases, state.offers, state.assignments, extra_offers
+        )
+        return problem, state
 
     async def what_if(self, county: str, extra_offers: Sequence[OfferPublished]) -> Solution:
         """Solve on the current state plus hypothetical offers; publishes nothing."""
@@ -108,10 +122,10 @@ class Rebalancer:
 
     async def rebalance(self, county: str) -> Solution:
         async with self._lock:
-            problem, (cases, assignments) = await self.load_problem(county)
+            problem, state = await self.load_problem(county)
             solution = await asyncio.to_thread(solve, problem, self.config)
             self._observe(county, problem, solution)
-            await self._apply(county, solution, cases, assignments)
+            await self._apply(county, solution, state)
             await self.publish_pending()
             return solution
 
@@ -145,14 +159,12 @@ class Rebalancer:
             },
         )
 
-    async def _apply(
-        self, county: str, solution: Solution, cases: list[Document], assignments: list[Document]
-    ) -> None:
-        needs = {doc["_id"]: NeedOpened.model_validate(doc["need"]) for doc in cases}
+    async def _apply(self, county: str, solution: Solution, state: CountyState) -> None:
+        needs = {doc["_id"]: NeedOpened.model_validate(doc["need"]) for doc in state.cases}
         current = {
-            (a["line_id"], a["offer_id"]): a for a in assignments if a["status"] == "proposed"
+            (a["line_id"], a["offer_id"]): a for a in state.assignments if a["status"] == "proposed"
         }
-        offers = {o["_id"]: o for o in await self.store.active_offers(county)}
+        offers = {o["_id"]: o for o in state.offers}
         wanted: dict[tuple[str, str], Assignment] = {
             (a.line_id, a.offer_id): a for a in solution.assignments if not a.fixed
         }
