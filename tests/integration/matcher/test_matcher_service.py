@@ -242,3 +242,10 @@ async def test_unmet_crisis_line_past_its_sla_is_escalated(stack: infra.Stack) -
     finally:
         await consumer.stop()
     assert levels == {"community", "township"}  # 10 h < 4 × 4 h: not yet the county
+    listed = httpx.get(
+        f"{stack.url('matcher')}/v1/escalations",
+        params={"county": cty},
+        headers=stack.service_headers(),
+    ).json()
+    assert sorted(e["level"] for e in listed) == ["community", "township"]
+    assert {e["urgency"] for e in listed} == {"crisis"}

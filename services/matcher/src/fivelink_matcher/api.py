@@ -72,3 +72,15 @@ async def assignments(request: Request, county: str) -> list[dict[str, Any]]:
         {"assignment_id": d["_id"], **{k: v for k, v in d.items() if k not in ("_id",)}}
         for d in docs
     ]
+
+
+@router.get(
+    "/escalations", tags=["matcher"], summary="Escalations raised (line, level, reason, wait)"
+)
+async def escalations(request: Request, county: CountyCode) -> list[dict[str, Any]]:
+    store, _ = _parts(request)
+    fields = ("case_id", "line_id", "level", "reason", "urgency", "waiting_hours", "need_type")
+    return [
+        {key: d["event"][key] for key in fields} | {"raised_at": d["event"]["occurred_at"]}
+        for d in await store.list_escalations(county)
+    ]

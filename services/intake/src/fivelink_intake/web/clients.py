@@ -81,6 +81,19 @@ class Unmet(BaseModel):
     urgency: str = "normal"
 
 
+class Escalation(BaseModel):
+    """An unmet line the matcher escalated past its SLA (社区吹哨), at one level."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    line_id: str
+    case_id: str
+    level: str
+    reason: str
+    urgency: str = "normal"
+    waiting_hours: float = 0.0
+
+
 class WhatIfResult(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -132,6 +145,12 @@ class MatcherClient:
     async def unmet(self, county: str) -> list[Unmet]:
         response = await _call(self.http, "GET", f"{self.base}/v1/unmet", params={"county": county})
         return [Unmet.model_validate(d) for d in response.json()]
+
+    async def escalations(self, county: str) -> list[Escalation]:
+        response = await _call(
+            self.http, "GET", f"{self.base}/v1/escalations", params={"county": county}
+        )
+        return [Escalation.model_validate(d) for d in response.json()]
 
     async def what_if(self, county: str, offers: list[dict[str, Any]]) -> WhatIfResult:
         response = await _call(

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fivelink_intake.domain.access import Forbidden, Principal, Role
 from fivelink_intake.web import forms
-from fivelink_intake.web.clients import Assignment, Unavailable, Unmet, WhatIfResult
+from fivelink_intake.web.clients import Assignment, Escalation, Unavailable, Unmet, WhatIfResult
 from fivelink_intake.web.common import CHOICES, posted, submitted, user_of
 from fivelink_intake.web.context import WebContext, web_context
 from fivelink_intake.web.render import PageRoute, render, translator
@@ -69,6 +69,19 @@ async def _cases(web: WebContext, user: Principal) -> list[dict[str, Any]]:
     return out
 
 
+LEVELS = ("community", "township", "county")
+
+
+def waiting_escalations(unmet: list[Unmet], raised: list[Escalation]) -> list[dict[str, Any]]:
+    """Lines still unmet that the matcher escalated, at their highest level, longest first."""
+    level: dict[str, str] = {}
+    for e in raised:
+        if LEVELS.index(e.level) >= LEVELS.index(level.get(e.line_id, "community")):
+            level[e.line_id] = e.level
+    rows = [{"unmet": u, "level": level[u.line_id]} for u in unmet if u.line_id in level]
+    return sorted(rows, key=lambda r: (-LEVELS.index(r["level"]), -r["unmet"].waiting_hours))
+
+
 def _in_scope(user: Principal, a: Assignment) -> bool:
     return user.covers(a.region)
 
@@ -81,15 +94,17 @@ async def _dashboard(
     cases = await _cases(web, user)
     assignments: list[Assignment] = []
     unmet: list[Unmet] = []
+    raised: list[Escalation] = []
     down = False
     try:
         assignments = [a for a in await web.matcher.assignments(user.county) if _in_scope(user, a)]
         case_ids = {c["case_id"] for c in cases}
         unmet = [u for u in await web.matcher.unmet(user.county) if u.case_id in case_ids]
+        raised = await web.matcher.escalations(user.county)
     except Unavailable:
         down = True
     cards = {c["case_id"]: c for c in cases}
-    escalations = sorted(unmet, key=lambda u: -u.waiting_hours)
+    escalations = waiting_escalations(unmet, raised)
     context = {
         "rows": supervisor_table(cases, assignments, unmet),
         "proposals": [a for a in assignments if a.status in ("proposed", "accepted")],

@@ -91,3 +91,7 @@ class MatcherStore:
     async def list_unmet(self, county: str | None = None) -> list[Document]:
         query = {"county": county} if county else {}
         return [d async for d in self.unmet.find(query)]
+
+    async def list_escalations(self, county: str) -> list[Document]:
+        """Escalations raised in a county (one per line and level)."""
+        return [d async for d in self.escalations.find({"county": county})]
