@@ -9,22 +9,20 @@ unanswered crisis proposal is reminded, then released and re-matched.
 from __future__ import annotations
 
 import asyncio
-import email
 import json
 import random
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.policy import default as default_policy
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiosmtpd.controller import Controller
+from smtp_sink import SmtpSink, running_sink
 
 from fivelink_cli import infra
 from fivelink_cli.receiver import WebhookReceiver
@@ -36,12 +34,6 @@ from fivelink_shared.settings import CommonSettings
 pytestmark = pytest.mark.e2e
 
 SERVICE = bearer(CommonSettings().service_token.get_secret_value())
-STACK_DEFAULTS = {
-    "FIVELINK_BATCH_WINDOW_S": "0.2",
-    "FIVELINK_MAX_DELIVERY_ATTEMPTS": "3",
-    "FIVELINK_SOLVE_TIME_LIMIT_S": "1.0",
-    "FIVELINK_ESCALATION_CHECK_S": "1.0",
-}
 RETRY_CAP = 5
 
 
@@ -71,23 +63,11 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = ""
 
 
 @dataclass
-class Mailbox:
-    messages: list[email.message.EmailMessage] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = email.message_from_bytes(envelope.content, policy=default_policy)
-        self.messages.append(msg)  # type: ignore[arg-type]
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-@dataclass
 class Loop:
     stack: infra.Stack
-    mailbox: Mailbox
+    mailbox: SmtpSink
     http: httpx.Client
+    notifier_env: dict[str, str]  # how the fixture restarted the notifier
 
     @property
     def notifier(self) -> str:
@@ -172,31 +152,25 @@ class Loop:
 @pytest.fixture(scope="module")
 def loop(stack: infra.Stack) -> Iterator[Loop]:
     """The notifier restarted with a real SMTP server, fast retries and short crisis SLAs."""
-    mailbox = Mailbox()
-    smtp_port = stack.ports.kafka + 21
-    controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    env = {
-        **STACK_DEFAULTS,
-        **(getattr(stack, "env", None) or {}),
-        "FIVELINK_SMTP_PORT": str(smtp_port),
-        "FIVELINK_NOTIFIER_RETRY_MAX_ATTEMPTS": str(RETRY_CAP),
-        "FIVELINK_NOTIFIER_RETRY_INITIAL_S": "0.2",
-        "FIVELINK_NOTIFIER_RETRY_MAX_WAIT_S": "1.0",
-        "FIVELINK_NOTIFIER_RETRY_JITTER_S": "0.1",
-        "FIVELINK_NOTIFIER_QUIET_HOURS": "",
-        "FIVELINK_NOTIFIER_REMIND_AFTER_S": '{"crisis": 3, "high": 86400, "normal": 86400}',
-        "FIVELINK_NOTIFIER_RELEASE_AFTER_S": '{"crisis": 8, "high": 172800, "normal": 172800}',
-        "FIVELINK_NOTIFIER_FOLLOWUP_CHECK_S": "0.5",
-    }
+    # the stack's own test settings (Stack.service_overrides) still apply underneath
+    with running_sink(stack.ports.kafka + 21) as (mailbox, smtp_port):
+        env = {
+            "FIVELINK_SMTP_PORT": str(smtp_port),
+            "FIVELINK_NOTIFIER_RETRY_MAX_ATTEMPTS": str(RETRY_CAP),
+            "FIVELINK_NOTIFIER_RETRY_INITIAL_S": "0.2",
+            "FIVELINK_NOTIFIER_RETRY_MAX_WAIT_S": "1.0",
+            "FIVELINK_NOTIFIER_RETRY_JITTER_S": "0.1",
+            "FIVELINK_NOTIFIER_QUIET_HOURS": "",
+            "FIVELINK_NOTIFIER_REMIND_AFTER_S": '{"crisis": 3, "high": 86400, "normal": 86400}',
+            "FIVELINK_NOTIFIER_RELEASE_AFTER_S": '{"crisis": 8, "high": 172800, "normal": 172800}',
+            "FIVELINK_NOTIFIER_FOLLOWUP_CHECK_S": "0.5",
+        }
+        stack.stop("notifier")
+        infra.start_service(stack, "notifier", lambda _: None, env=env)
+        with httpx.Client(timeout=15, headers=stack.service_headers()) as http:
+            yield Loop(stack, mailbox, http, env)
     stack.stop("notifier")
-    infra.start_service(stack, "notifier", lambda _: None, env=env)
-    stack.__dict__["notifier_env"] = env
-    with httpx.Client(timeout=15, headers=stack.service_headers()) as http:
-        yield Loop(stack, mailbox, http)
-    controller.stop()
-    stack.stop("notifier")
-    infra.start_service(stack, "notifier", lambda _: None, env=getattr(stack, "env", None))
+    infra.start_service(stack, "notifier", lambda _: None)
 
 
 def publish(stack: infra.Stack, topic: str, events: list[Any], twice: bool = False) -> None:
@@ -444,9 +418,7 @@ def test_notifier_killed_mid_burst_delivers_each_event_once_per_party(loop: Loop
         wait_for(lambda: sum(len(h.messages()) for h in hooks.values()) >= 10, what="burst begun")
         loop.stack.stop("notifier")  # SIGTERM in the middle of the burst
         during = sum(len(h.messages()) for h in hooks.values())
-        infra.start_service(
-            loop.stack, "notifier", lambda _: None, env=loop.stack.__dict__["notifier_env"]
-        )
+        infra.start_service(loop.stack, "notifier", lambda _: None, env=loop.notifier_env)
         wait_for(
             lambda: sum(len(h.messages()) for h in hooks.values()) >= len(events),
             timeout=120,

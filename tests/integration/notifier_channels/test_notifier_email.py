@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import email
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
+from smtp_sink import SmtpSink, free_port, running_sink
 
 from fivelink_notifier.channels.base import ChannelKind, EmailTarget, Message, Role, SmsTarget
 from fivelink_notifier.channels.email import EmailChannel, SmtpSettings
@@ -23,42 +20,10 @@ SUBJECT = "【紧急】新任务：食物/助餐 ᠮᠣᠩᠭᠣᠯ"
 BODY = "您好！数量：25 公斤\nᠰᠠᠢᠨ ᠪᠠᠢᠨ᠎ᠠ ᠤᠤ\n<not html>\n"
 
 
-@dataclass
-class Mailbox:
-    """aiosmtpd handler: stores what it receives; may refuse recipients with a given reply."""
-
-    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-    rcpt_reply: str | None = None
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
+def smtp() -> Iterator[tuple[SmtpSink, int]]:
+    with running_sink() as served:
+        yield served
 
 
 def message(urgency: Urgency = Urgency.HIGH) -> Message:
@@ -75,7 +40,7 @@ def message(urgency: Urgency = Urgency.HIGH) -> Message:
     )
 
 
-async def test_utf8_message_arrives(smtp: tuple[Mailbox, int]) -> None:
+async def test_utf8_message_arrives(smtp: tuple[SmtpSink, int]) -> None:
     mailbox, port = smtp
     channel = EmailChannel(SmtpSettings(port=port, sender="fivelink <noreply@fivelink.test>"))
     result = await channel.send(EmailTarget(address="worker@example.test"), message())
@@ -98,7 +63,7 @@ async def test_utf8_message_arrives(smtp: tuple[Mailbox, int]) -> None:
     assert "https://n.example/r/tok?a=1&amp;b=2" in html_text
 
 
-async def test_crisis_mail_is_marked_important(smtp: tuple[Mailbox, int]) -> None:
+async def test_crisis_mail_is_marked_important(smtp: tuple[SmtpSink, int]) -> None:
     mailbox, port = smtp
     await EmailChannel(SmtpSettings(port=port)).send(
         EmailTarget(address="w@example.test"), message(Urgency.CRISIS)
@@ -112,7 +77,7 @@ async def test_crisis_mail_is_marked_important(smtp: tuple[Mailbox, int]) -> Non
     [("550 5.1.1 no such user", "smtp_550", False), ("451 4.3.0 try later", "smtp_451", True)],
 )
 async def test_refused_recipient_is_classified(
-    smtp: tuple[Mailbox, int], reply: str, status: str, retryable: bool
+    smtp: tuple[SmtpSink, int], reply: str, status: str, retryable: bool
 ) -> None:
     mailbox, port = smtp
     mailbox.rcpt_reply = reply

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -16,9 +15,9 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiosmtpd.controller import Controller
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
+from smtp_sink import SmtpSink, running_sink
 
 from fivelink_cli import infra
 from fivelink_notifier.adapters.assignments import AssignmentStore
@@ -62,31 +61,10 @@ class RecordingBroker:
         self.published.append((topic, message))
 
 
-@dataclass
-class Mailbox:
-    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
+def smtp() -> Iterator[tuple[SmtpSink, int]]:
+    with running_sink() as served:
+        yield served
 
 
 @dataclass
@@ -99,7 +77,7 @@ class Harness:
 
 
 @pytest_asyncio.fixture
-async def harness(notifier_mongo_url: str, smtp: tuple[Mailbox, int]) -> AsyncIterator[Harness]:
+async def harness(notifier_mongo_url: str, smtp: tuple[SmtpSink, int]) -> AsyncIterator[Harness]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(notifier_mongo_url, tz_aware=True)
     db = client[f"fivelink_notifier_it_{uuid.uuid4().hex[:8]}"]
     store, inbox = NotifierStore(db), MongoInboxStore(db)

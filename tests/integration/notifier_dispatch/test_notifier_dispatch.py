@@ -8,7 +8,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from notifier_dispatch_support import FAST_RETRY, Harness, Mailbox, eventually
+from notifier_dispatch_support import FAST_RETRY, Harness, eventually
+from smtp_sink import SmtpSink
 
 from fivelink_cli.receiver import WebhookReceiver
 from fivelink_notifier.channels.base import Role
@@ -170,7 +171,7 @@ async def test_the_same_event_twice_makes_one_delivery(harness: Harness) -> None
 
 
 async def test_rate_limited_email_is_deferred_then_sent(
-    harness: Harness, smtp: tuple[Mailbox, int]
+    harness: Harness, smtp: tuple[SmtpSink, int]
 ) -> None:
     box, _ = smtp
     policy = PolicySettings(
@@ -200,7 +201,7 @@ async def _deferred(h: Harness, e: AssignmentProposed, party: str) -> Any:
 
 
 async def test_quiet_hours_defer_normal_but_crisis_goes_through(
-    harness: Harness, smtp: tuple[Mailbox, int]
+    harness: Harness, smtp: tuple[SmtpSink, int]
 ) -> None:
     box, _ = smtp
     now = datetime.now(UTC)
