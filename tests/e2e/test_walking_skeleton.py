@@ -94,10 +94,15 @@ def test_need_and_offer_reach_the_charity_by_webhook(stack: infra.Stack) -> None
             assert case_id not in message["body"]  # the charity sees a de-identified card
             assert "测试" not in str(message)  # no personal data leaves intake
 
-            deliveries = http.get(
-                f"{stack.url('notifier')}/v1/deliveries", params={"party_id": org}
-            ).json()
-            assert [d["status"] for d in deliveries] == ["delivered"]
+            # the receiver answers before the notifier records the attempt: wait for the record
+            def statuses() -> list[str]:
+                deliveries = http.get(
+                    f"{stack.url('notifier')}/v1/deliveries", params={"party_id": org}
+                ).json()
+                return [d["status"] for d in deliveries]
+
+            wait_for(lambda: statuses() != ["pending"], timeout=15)
+            assert statuses() == ["delivered"]
             assignments = http.get(
                 f"{stack.url('matcher')}/v1/assignments", params={"county": COUNTY}
             ).json()
