@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,6 +27,7 @@ class WebhookReceiver:
     port: int = 0
     received: list[Received] = field(default_factory=list)
     fail_next: int = 0  # answer this many requests with 503 first (retry tests)
+    delay_s: float = 0.0  # think this long before answering (a slow partner)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -40,6 +42,8 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if receiver.delay_s:
+                    time.sleep(receiver.delay_s)
                 with receiver._lock:
                     if receiver.fail_next > 0:
                         receiver.fail_next -= 1
