@@ -27,14 +27,15 @@ def worker_slots(p: Prepared, resources: list[int]) -> list[int]:
     seen: dict[str, int] = {}
     for j in resources:
         seen[p.worker[j]] = seen.get(p.worker[j], 0) + 1
+    hours = np.asarray(p.hours, dtype=np.int64)
+    line_col = p.pair_arrays()["line"]
     out: list[int] = []
     for j in resources:
         w = p.worker[j]
         if not w or seen[w] > 1:
             out.append(2)
             continue
-        hours = [p.hours[p.pairs[k].line] for k in p.res_pairs[j]]
-        smallest = sorted(hours)[:2]
+        smallest = np.sort(hours[line_col[p.res_pairs[j]]])[:2].tolist()
         by_hours = 1 if len(smallest) < 2 or sum(smallest) > p.cap[j] else 2
         out.append(min(by_hours, max(0, p.caseload[w])))
     return out
@@ -53,15 +54,17 @@ def solve_lsa(p: Prepared, lines: list[int], resources: list[int]) -> Alloc | No
     """Optimal one-to-one allocation (None if the solver failed)."""
     if not lines or not resources:
         return {}
-    lpos = {i: n for n, i in enumerate(lines)}
-    rpos = {j: n for n, j in enumerate(resources)}
-    keys = np.fromiter(
-        (k for i in lines for k in p.line_pairs[i] if p.pairs[k].res in rpos), dtype=np.int64
-    )
+    arr = p.pair_arrays()
+    lpos = np.full(len(p.lines), -1, dtype=np.int64)
+    lpos[lines] = np.arange(len(lines))
+    rpos = np.full(len(p.res), -1, dtype=np.int64)
+    rpos[resources] = np.arange(len(resources))
+    keys = p.pairs_of(lines)
+    keys = keys[rpos[arr["res"][keys]] >= 0]
     n, m = len(lines), len(resources)
-    li = np.fromiter((lpos[p.pairs[k].line] for k in keys), dtype=np.int32, count=len(keys))
-    rj = np.fromiter((rpos[p.pairs[k].res] for k in keys), dtype=np.int32, count=len(keys))
-    cost = np.fromiter((-p.pairs[k].best_unit for k in keys), dtype=np.int64, count=len(keys))
+    li = lpos[arr["line"][keys]].astype(np.int32)
+    rj = rpos[arr["res"][keys]].astype(np.int32)
+    cost = -arr["best_unit"][keys]
     # LinearSumAssignment scales costs by the number of nodes internally: keep them small
     # enough not to overflow (a resolution of about 1e-7 of a line's value is plenty).
     top = int(np.abs(cost).max()) if len(cost) else 0

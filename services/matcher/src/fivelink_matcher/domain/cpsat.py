@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -74,6 +75,7 @@ def build(
     }
 
     # Constraints: a visit line gets at most one worker; a money/goods line at most its need.
+    ks: Sequence[int]
     for i in lines:
         ks = p.line_pairs[i]
         if ks and p.lines[i].bundle is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
+import numpy as np
+
 from fivelink_shared.events import Explanation, OfferKind, ScoreTerm
 
 from .alloc import Alloc, line_units
@@ -66,11 +68,8 @@ def assignments(p: Prepared, alloc: Alloc, solver: str) -> list[Assignment]:
     got = line_units(p, alloc)
     moved = {q.line_id for q in p.problem.proposed}
     # What each offer displaced: lines left (partly) unmet that it could have served.
-    waiting: dict[int, int] = defaultdict(int)
-    for i in p.open_lines():
-        if got[i] < p.need[i]:
-            for k in p.line_pairs[i]:
-                waiting[p.pairs[k].res] += 1
+    short = [i for i in p.open_lines() if got[i] < p.need[i]]
+    waiting = np.bincount(p.pair_arrays()["res"][p.pairs_of(short)], minlength=len(p.res))
     w = p.config.weights
     for k in sorted(alloc, key=lambda k: (p.lines[p.pairs[k].line].line_id, k)):
         pr = p.pairs[k]
@@ -109,6 +108,7 @@ def assignments(p: Prepared, alloc: Alloc, solver: str) -> list[Assignment]:
         if got[pr.line] < p.need[pr.line]:
             binding.append("partial")
         frac = 1.0 if visit else alloc[k] / p.full[pr.line]
+        displaced = int(waiting[pr.res])
         travel_km = 0.0 if res.kind == OfferKind.MONEY else pr.km
         churn = 0.0 if pr.kept or line.line_id not in moved else -w.churn
         terms = (
@@ -122,11 +122,11 @@ def assignments(p: Prepared, alloc: Alloc, solver: str) -> list[Assignment]:
             _term("churn", churn),
             _term("score", _round(pr.value(alloc[k]) / PSCALE)),
             _term("fraction", _round(frac)),
-            _term("displaced", float(waiting[pr.res])),
+            _term("displaced", float(displaced)),
         )
         extra = ""
-        if waiting[pr.res]:
-            extra += f"; {waiting[pr.res]} other eligible line(s) still waiting for this offer"
+        if displaced:
+            extra += f"; {displaced} other eligible line(s) still waiting for this offer"
         if pr.continuity:
             extra += "; same worker as last time"
         if pr.kept:
@@ -144,7 +144,8 @@ def assignments(p: Prepared, alloc: Alloc, solver: str) -> list[Assignment]:
                 org_id=res.org_id,
                 worker_id=res.worker_id,
                 quantity=qty,
-                explanation=Explanation(
+                # Built without validation, like the terms: every field is made right here.
+                explanation=Explanation.model_construct(
                     summary=summary, terms=terms, binding=tuple(binding), solver=solver
                 ),
             )
@@ -191,7 +192,8 @@ def _why(
             who = p.lines[missing[0]].line_id
             return "bundle_incomplete", f"bundle {line.bundle}: line {who} has no resource"
         return "bundle_incomplete", f"bundle {line.bundle} could not be served in full"
-    offers = sorted({p.pairs[k].res for k in p.line_pairs[i]})
+    run = p.line_pairs[i]
+    offers = np.unique(p.pair_arrays()["res"][run.start : run.stop]).tolist()
     names = ", ".join(p.res[j].offer_id for j in offers[:5])
     higher = any(
         p.prio[t].value > p.prio[i].value for j in offers for t in takers.get(j, []) if t != i

@@ -33,7 +33,7 @@ def solve_flow(
     lnode = np.full(len(p.lines), -1, dtype=np.int64)
     lnode[lines] = 2 + len(resources) + np.arange(len(lines))
     gnode = {g: 2 + len(resources) + len(lines) + n for n, g in enumerate(groups)}
-    keys = np.asarray([k for i in lines for k in p.line_pairs[i]], dtype=np.int64)
+    keys = p.pairs_of(lines)
     arr = p.pair_arrays()
     caps_arr = np.asarray(caps, dtype=np.int64)
     supply = int(caps_arr[resources].sum())

@@ -7,9 +7,10 @@ and goods lines, and per assignment for visit lines (one worker serves the line 
 
 from __future__ import annotations
 
-import operator
+import itertools
 import zlib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,43 @@ class Pair:
         return self.coef + (self.keep_bonus if self.keep else 0)
 
 
+#: The columns of `PairTable`, in `Pair`'s field order.
+PAIR_COLUMNS = ("line", "res", "km", "ub", "coef", "continuity", "keep", "keep_bonus")
+
+
+class PairTable:
+    """The eligible pairs as columns; a `Pair` object is built the first time it is read.
+
+    A county has a few hundred thousand pairs, the solvers read the columns (`arrays`), and
+    the rest of a solve reads few pairs one by one: building them all up front was most of
+    a flow solve's time.
+    """
+
+    __slots__ = ("_arrays", "_cols", "_memo")
+
+    def __init__(self, arrays: dict[str, npt.NDArray[Any]]) -> None:
+        n = len(arrays["line"])
+        self._arrays = {name: np.asarray(arrays[name]) for name in PAIR_COLUMNS}
+        self._cols = [self._arrays[name].tolist() for name in PAIR_COLUMNS]
+        self._memo: list[Pair | None] = [None] * n
+
+    def __len__(self) -> int:
+        return len(self._memo)
+
+    def __getitem__(self, k: int) -> Pair:
+        pr = self._memo[k]
+        if pr is None:
+            pr = self._memo[k] = Pair(*(col[k] for col in self._cols))
+        return pr
+
+    def __iter__(self) -> Iterator[Pair]:
+        return (self[k] for k in range(len(self)))
+
+    def column(self, name: str) -> npt.NDArray[Any]:
+        """One field of every pair as an array (see `PAIR_COLUMNS`)."""
+        return self._arrays[name]
+
+
 @dataclass(frozen=True, slots=True)
 class FairGroup:
     """Lines of one community and unit: a bonus per unit of coverage up to a fair share."""
@@ -81,8 +119,8 @@ class Prepared:
     cap: list[int]  # resource capacity: units of money/goods, scaled hours of people
     worker: list[str]  # worker key of each resource ("" for money/goods)
     caseload: dict[str, int]  # lines each worker may still take
-    pairs: list[Pair]
-    line_pairs: list[list[int]]
+    pairs: PairTable
+    line_pairs: list[range]  # pairs are sorted by line: each line's are a run of indices
     res_pairs: list[list[int]]
     no_pair: dict[int, tuple[Stage, str]]  # lines without any eligible pair, and why
     fixed: list[tuple[Fixed, int | None, int | None]]
@@ -94,13 +132,24 @@ class Prepared:
     def open_lines(self) -> list[int]:
         return [i for i, n in enumerate(self.need) if n > 0]
 
+    def pairs_of(self, lines: list[int]) -> npt.NDArray[np.int64]:
+        """Indices of every pair of `lines`, line by line (each line's run in order)."""
+        runs = [self.line_pairs[i] for i in lines]
+        starts = np.fromiter((r.start for r in runs), dtype=np.int64, count=len(runs))
+        lens = np.fromiter((len(r) for r in runs), dtype=np.int64, count=len(runs))
+        offsets = np.cumsum(lens) - lens
+        keys: npt.NDArray[np.int64] = np.arange(int(lens.sum()), dtype=np.int64)
+        keys += np.repeat(starts - offsets, lens)
+        return keys
+
     def pair_arrays(self) -> dict[str, npt.NDArray[np.int64]]:
-        """The pairs' fields as int64 arrays (line, res, ub, coef, keep, keep_bonus)."""
+        """The pairs' integer fields as int64 arrays (line, res, ub, coef, keep, keep_bonus,
+        best_unit: the score of a pair's first unit)."""
         if not self._arrays:
-            n = len(self.pairs)
             for name in ("line", "res", "ub", "coef", "keep", "keep_bonus"):
-                get = operator.attrgetter(name)
-                self._arrays[name] = np.fromiter(map(get, self.pairs), dtype=np.int64, count=n)
+                self._arrays[name] = self.pairs.column(name).astype(np.int64)
+            a = self._arrays
+            a["best_unit"] = a["coef"] + np.where(a["keep"] > 0, a["keep_bonus"], 0)
         return self._arrays
 
 
@@ -152,9 +201,6 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
     for prop in problem.proposed:
         proposed[(prop.line_id, prop.offer_id)] += prop.quantity
     w = config.weights
-    pairs: list[Pair] = []
-    line_pairs: list[list[int]] = [[] for _ in lines]
-    res_pairs: list[list[int]] = [[] for _ in res]
     no_pair: dict[int, tuple[Stage, str]] = {}
     # Only offers of the right need type can pass the first stage: index them.
     by_type: dict[NeedType, list[int]] = defaultdict(list)
@@ -235,20 +281,25 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
     good = (points > 0) & (coef > 0)
     ub = np.where(visit[pi], 1, np.minimum(need_a[pi], cap_a[pj]))
     sel = np.flatnonzero(good)
-    for row in zip(
-        pi[sel].tolist(),
-        pj[sel].tolist(),
-        pkm[sel].tolist(),
-        ub[sel].tolist(),
-        coef[sel].astype(np.int64).tolist(),
-        cont[sel].tolist(),
-        keep[sel].tolist(),
-        keep_bonus[sel].tolist(),
-        strict=True,
-    ):
-        pairs.append(Pair(*row))
-        line_pairs[row[0]].append(len(pairs) - 1)
-        res_pairs[row[1]].append(len(pairs) - 1)
+    pairs = PairTable(
+        {
+            "line": pi[sel],
+            "res": pj[sel],
+            "km": pkm[sel],
+            "ub": ub[sel].astype(np.int64),
+            "coef": coef[sel].astype(np.int64),
+            "continuity": cont[sel],
+            "keep": keep[sel],
+            "keep_bonus": keep_bonus[sel],
+        }
+    )
+    # Pairs are in line order: a line's pairs are one run; a resource's, in line order.
+    starts = np.searchsorted(pi[sel], np.arange(len(lines) + 1)).tolist()
+    line_pairs = [range(a, b) for a, b in itertools.pairwise(starts)]
+    by_res = np.argsort(pj[sel], kind="stable")
+    cuts = np.searchsorted(pj[sel][by_res], np.arange(len(res) + 1)).tolist()
+    res_order = by_res.tolist()
+    res_pairs = [res_order[a:b] for a, b in itertools.pairwise(cuts)]
     # Eligible, but travel eats more than serving the line is worth: km per (line, offer).
     worthless: dict[int, dict[int, float]] = defaultdict(dict)
     for k in np.flatnonzero(~good).tolist():

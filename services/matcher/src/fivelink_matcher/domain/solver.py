@@ -98,9 +98,11 @@ def _finish_reserve(build_s: float) -> float:
 def _trivial_bound(p: Prepared, lines: list[int]) -> float:
     """Every line served by its best pair, every fair share met: a loose upper bound."""
     total = 0
+    best_unit = p.pair_arrays()["best_unit"]
     for i in lines:
-        if p.line_pairs[i]:
-            total += max(p.pairs[k].best_unit for k in p.line_pairs[i]) * p.need[i]
+        run = p.line_pairs[i]
+        if run:
+            total += int(best_unit[run.start : run.stop].max()) * p.need[i]
     groups = {p.group_of[i] for i in lines if i in p.group_of}
     return float(total + sum(p.groups[g].bonus * p.groups[g].share for g in groups))
 
