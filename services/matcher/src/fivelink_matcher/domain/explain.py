@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,9 +34,11 @@ def _round(x: float) -> float:
     return round(x, 4)
 
 
+@lru_cache(maxsize=1 << 14)
 def _term(name: str, value: float) -> ScoreTerm:
     """A score term built without validation (a name and a float: nothing to check), since
-    a county's explanations hold tens of thousands of them."""
+    a county's explanations hold tens of thousands of them. Terms are immutable and many
+    repeat (urgency, fraction, continuity...), so equal ones are shared."""
     return ScoreTerm.model_construct(name=name, value=float(value))
 
 

@@ -30,9 +30,7 @@ from fivelink_shared.events import (
 )
 
 ScarcityPolicy = Literal["priority", "earliest_deadline", "most_vulnerable_first"]
-SolverPath = Literal[
-    "min_cost_flow", "linear_sum_assignment", "cp_sat", "greedy_fallback", "greedy", "empty"
-]
+SolverPath = Literal["min_cost_flow", "cp_sat", "greedy_fallback", "greedy", "empty"]
 UnmetReason = Literal[
     "no_eligible_resource",
     "out_of_stock",

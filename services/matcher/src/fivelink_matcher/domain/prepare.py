@@ -26,6 +26,8 @@ from .vector import stages
 
 QSCALE = 100
 PSCALE = 10_000_000_000
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 UNLIMITED = 10**9
 #: Relative size of the deterministic per-pair perturbation that breaks ties between equally
 #: good money/goods pairs, so the flow settles on a vertex: few lines split over many offers.
@@ -153,9 +155,18 @@ class Prepared:
         return self._arrays
 
 
-def _unit_hash(a: str, b: str) -> float:
-    """A stable pseudo-random number in [0, 1) for a pair (same on every run and machine)."""
-    return zlib.crc32(f"{a}|{b}".encode()) / 2**32
+def _pair_hash(line_ids: list[str], offer_ids: list[str], i: IntArray, j: IntArray) -> FloatArray:
+    """A stable pseudo-random number in [0, 1) for each pair (i[k], j[k]): the same on every
+    run and machine. Each id is hashed once (CRC-32); a pair's two hashes are mixed with
+    SplitMix64's finaliser, in numpy, so that there is no Python work per pair."""
+    a = np.asarray([zlib.crc32(x.encode()) for x in line_ids], dtype=np.uint64)
+    b = np.asarray([zlib.crc32(x.encode()) for x in offer_ids], dtype=np.uint64)
+    z = (a[i] << np.uint64(32)) | b[j]
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    out: FloatArray = (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    return out
 
 
 def to_units(q: float) -> int:
@@ -252,15 +263,10 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
     points = value[pi] - travel + np.where(cont, w.continuity, 0.0)
     goods_pair = ~visit[pi]
     if goods_pair.any():
-        prefix = [zlib.crc32(f"{x.line_id}|".encode()) for x in lines]
-        ids = [r.offer_id.encode() for r in res]
-        gi, gj = pi[goods_pair].tolist(), pj[goods_pair].tolist()
-        h = np.fromiter(
-            (zlib.crc32(ids[j], prefix[i]) for i, j in zip(gi, gj, strict=True)),
-            dtype=np.float64,
-            count=len(gi),
+        h = _pair_hash(
+            [x.line_id for x in lines], [r.offer_id for r in res], pi[goods_pair], pj[goods_pair]
         )
-        points[goods_pair] *= 1.0 - TIE_BREAK * (h / 2**32)
+        points[goods_pair] *= 1.0 - TIE_BREAK * h
     coef = np.rint(points * PSCALE / full_a[pi])
     keep = np.zeros(len(pi), dtype=np.int64)
     keep_bonus = np.zeros(len(pi), dtype=np.int64)

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from .alloc import Alloc, line_units, score
-from .assign import is_one_to_one, solve_lsa, worker_slots
+from .assign import is_one_to_one, solve_one_to_one
 from .baselines import scarcest_first_alloc, value_per_hour_alloc
 from .cpsat import CpResult, LpResult, close_enough, lp_relax, solve_cp
 from .explain import assignments, unmet
@@ -298,16 +298,9 @@ def _lp_value(p: Prepared, x: dict[int, float], lines: set[int]) -> float:
 
 
 def _one_to_one(p: Prepared, parts: Parts) -> tuple[Alloc, SolverPath] | None:
-    """Exact one-to-one: LinearSumAssignment, or min-cost flow when fair shares count (the
-    fairness bonus is concave per community, which a plain assignment cannot price)."""
-    if any(i in p.group_of for i in parts.cp_lines):
-        cap = list(p.cap)
-        for j, slots in zip(parts.people_res, worker_slots(p, parts.people_res), strict=True):
-            cap[j] = slots
-        got = solve_flow(p, parts.cp_lines, parts.people_res, cap)
-        return None if got is None else (got, "min_cost_flow")
-    got = solve_lsa(p, parts.cp_lines, parts.people_res)
-    return None if got is None else (got, "linear_sum_assignment")
+    """Exact one-to-one assignment of visits to workers (a min-cost flow)."""
+    got = solve_one_to_one(p, parts.cp_lines, parts.people_res)
+    return None if got is None else (got, "min_cost_flow")
 
 
 def greedy(problem: Problem, config: SolverConfig | None = None) -> Solution:
