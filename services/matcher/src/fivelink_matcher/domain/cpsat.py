@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -275,20 +275,34 @@ class LpResult:
     x: dict[int, float]  # fractional units on each pair, to guide rounding
 
 
+@dataclass(frozen=True, slots=True)
+class LpRun:
+    """One try at the LP relaxation: its result (None if GLOP did not reach the optimum in
+    time) and what building the model took (the solver's clock for the rest of the solve)."""
+
+    result: LpResult | None
+    build_s: float
+    pairs: int
+
+
 def lp_relax(
     p: Prepared,
     lines: list[int],
     resources: list[int],
-    time_limit_s: float,
+    glop_limit: Callable[[], float],
     cap: list[int] | None = None,
-) -> LpResult | None:
-    """The LP relaxation (GLOP) of the model; None if not solved to optimality in time."""
+) -> LpRun:
+    """The LP relaxation (GLOP) of the model. `glop_limit` is asked for GLOP's time limit once
+    the model is built, when the time that building took is known."""
     if not lines:
-        return LpResult(0.0, {})
+        return LpRun(LpResult(0.0, {}), 0.0, 0)
+    t0 = time.perf_counter()
     be = _LpBackend()
     v = build(p, lines, resources, be, cap)
-    out = be.solve(time_limit_s)
+    built = time.perf_counter()
+    out = be.solve(max(0.0, glop_limit()))
     if out is None:
-        return None
+        return LpRun(None, built - t0, len(v.x))
     bound, values = out
-    return LpResult(bound, {k: values[var] for k, var in v.x.items() if values[var] > 1e-9})
+    x = {k: values[var] for k, var in v.x.items() if values[var] > 1e-9}
+    return LpRun(LpResult(bound, x), built - t0, len(v.x))

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from .alloc import Alloc, line_units, score
 from .assign import is_one_to_one, solve_one_to_one
 from .baselines import scarcest_first_alloc, value_per_hour_alloc
+from .budget import MIN_SEARCH_S, Budget
 from .cpsat import CpResult, LpResult, close_enough, lp_relax, solve_cp
 from .explain import assignments, unmet
 from .flow import solve_flow
@@ -33,14 +34,9 @@ from .prepare import PSCALE, Prepared, fair_groups, prepare
 #: The greedy rules `baseline` runs (see baselines.py).
 BASELINES = ("priority", "value_per_hour", "scarcest_first")
 
-#: Share of the time left (after building the LP) that GLOP may take before CP-SAT runs.
+#: Share of the time left (after building the LP, less the rest's estimate) that GLOP may
+#: take before CP-SAT runs.
 LP_TIME_SHARE = 0.5
-#: The final flow and the explanations, relative to the time the pairs took to check.
-FINISH_SHARE = 1.0
-#: LP model building, relative to the time the pairs took to check.
-LP_BUILD_SHARE = 0.3
-#: CP-SAT model building, relative to the time the pairs took to check, per share of pairs.
-CP_BUILD_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +83,6 @@ def _usage(p: Prepared, alloc: Alloc, lines: set[int] | None = None) -> dict[int
         if lines is None or pr.line in lines:
             used[pr.res] += p.hours[pr.line] if p.worker[pr.res] else u
     return used
-
-
-def _finish_reserve(build_s: float) -> float:
-    """Seconds kept back for the final flow and the explanations (a share of what checking
-    the pairs took, measured on this machine under its current load)."""
-    return 0.02 + FINISH_SHARE * build_s
 
 
 def _trivial_bound(p: Prepared, lines: list[int]) -> float:
@@ -155,12 +145,13 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
     parts = _partition(p)
     fallback = False
     clock_bound = False  # whether a wall-clock limit decided anything
-    # Building a model costs a share of what checking the pairs did: time it on this machine.
-    build_s = time.perf_counter() - t0
+    budget = Budget()
 
     # Step 1: how much stock lines outside bundles would take (exact if there is no coupling).
     flow_lines = parts.flow_lines + parts.bundle_transport
+    t_flow = time.perf_counter()
     flow_alloc = solve_flow(p, flow_lines, parts.transport_res)
+    first_flow_s = time.perf_counter() - t_flow
     if flow_alloc is None:
         fallback = True
         flow_alloc = greedy_alloc(p, flow_lines)
@@ -191,12 +182,24 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
     # The bound: LP relaxation of the whole model (GLOP), within a share of the time.
     bound: float | None = None
     lp: LpResult | None = None
+    cp_pairs = sum(len(p.line_pairs[i]) for i in parts.cp_lines)
+    final_flow_s = first_flow_s if parts.bundle_transport else 0.0
     if config.compute_bound and parts.all_lines:
-        left = stop - time.perf_counter()
-        if left > LP_BUILD_SHARE * build_s:
+        lp_pairs = sum(len(p.line_pairs[i]) for i in parts.flow_lines) + cp_pairs
+        finish = budget.finish_s(len(p.lines), final_flow_s)
+        if time.perf_counter() + budget.lp_s(lp_pairs) + finish < stop:
             res = parts.transport_res + parts.people_res
-            glop_s = (left - LP_BUILD_SHARE * build_s) * LP_TIME_SHARE
-            lp = lp_relax(p, parts.all_lines, res, glop_s)
+
+            def glop_limit() -> float:
+                """A share of what is left for GLOP, all of it when CP-SAT would not fit in
+                the rest anyway (then the LP's rounding is the best that time allows)."""
+                left = stop - time.perf_counter() - budget.finish_s(len(p.lines), final_flow_s)
+                cp_need = budget.cp_build_s(cp_pairs) + MIN_SEARCH_S
+                return left * LP_TIME_SHARE if left * (1 - LP_TIME_SHARE) > cp_need else left
+
+            run = lp_relax(p, parts.all_lines, res, glop_limit)
+            budget.learn_lp_build(run.pairs, run.build_s)
+            lp = run.result
             bound = lp.bound if lp else None
         clock_bound = lp is None  # the LP guides CP-SAT: without it the result may differ
 
@@ -237,11 +240,10 @@ def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
             target = lp.bound - score(p, flow_alloc)
         elif lp is not None:
             target = lp.bound - _lp_value(p, lp.x, outside)
-        left = stop - time.perf_counter() - _finish_reserve(build_s)
-        share = sum(len(p.line_pairs[i]) for i in parts.cp_lines) / max(1, len(p.pairs))
+        left = stop - time.perf_counter() - budget.finish_s(len(p.lines), final_flow_s)
         if target is not None and close_enough(score(p, hint), target, config.gap_limit):
             out = CpResult(hint, target, "LP_CLOSE")  # the LP proves the hint good enough
-        elif left > CP_BUILD_SHARE * build_s * share:
+        elif left > budget.cp_build_s(cp_pairs) + MIN_SEARCH_S:
             deadline = time.perf_counter() + left
             out = solve_cp(p, parts.cp_lines, res, hint, deadline, cap, target)
         else:
@@ -327,7 +329,8 @@ def baseline(
     bound: float | None = None
     if config.compute_bound and parts.all_lines:
         res = parts.transport_res + parts.people_res
-        lp = lp_relax(p, parts.all_lines, res, max(1.0, config.time_limit_s))
+        limit = max(1.0, config.time_limit_s)
+        lp = lp_relax(p, parts.all_lines, res, lambda: limit).result
         bound = lp.bound if lp else None
     if bound is None:
         bound = _trivial_bound(p, parts.all_lines)
