@@ -183,3 +183,14 @@ def test_fallback_keeps_constraints(county: Problem) -> None:
     unmet = {u.line_id for u in s.unmet}
     for members in bundles.values():
         assert members <= unmet or not members & unmet
+
+
+def test_an_lp_that_cannot_finish_in_time_is_not_started() -> None:
+    """At a limit too short for the LP, the bound is the loose one and nothing waits on GLOP;
+    with time, the same county gets the LP bound (tighter)."""
+    big = county_instance(1000, seed=4, now=NOW)
+    short = solve(big, SolverConfig(time_limit_s=0.05))
+    long = solve(big, SolverConfig(time_limit_s=20.0))
+    assert short.solver_path == "greedy_fallback"
+    assert long.solver_path == "cp_sat"
+    assert long.bound < short.bound  # the LP bound, against every line at its best pair
