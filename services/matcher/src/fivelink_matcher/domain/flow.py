@@ -4,12 +4,23 @@ Network: source -> resource (stock) -> line (eligible pair) -> community group -
 a free source -> sink arc so that supply need not be used. Costs are negated scores, so the
 cheapest flow is the best allocation; the fairness bonus sits on the first `share` units of
 each community's arc to the sink, which makes spreading coverage pay (a concave reward).
+
+Money offers that are interchangeable for these lines (the same eligible lines at the same
+scores, nothing kept from a previous proposal: typically funds without earmarks) share one
+node with their summed budget; the flow on it is then handed out fund by fund in offer
+order, so a line is split between funds only where one runs out. A county's funds are a
+third of its pairs, and the network about as much smaller.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
+
+from fivelink_shared.events import OfferKind
 
 from .alloc import Alloc
 from .prepare import Prepared
@@ -38,6 +49,15 @@ def solve_flow(
     caps_arr = np.asarray(caps, dtype=np.int64)
     supply = int(caps_arr[resources].sum())
     demand = sum(p.need[i] for i in lines)
+    pools = _interchangeable(p, keys, resources)
+    if pools:
+        # One node per pool: the first fund's pairs stand for the pool's, with its budget.
+        caps_arr = caps_arr.copy()
+        others = np.zeros(len(p.res), dtype=np.bool_)
+        for pool in pools:
+            caps_arr[pool.funds[0]] = sum(int(caps_arr[j]) for j in pool.funds)
+            others[pool.funds[1:]] = True
+        keys = keys[~others[arr["res"][keys]]]
 
     # Variables: one arc per stock, eligible pair, line outlet, group outlet (two pieces).
     # Constraints: a resource gives at most its stock (or budget).
@@ -48,7 +68,12 @@ def solve_flow(
     # Objective: each unit on a pair earns its coefficient (cost is the negated score); units
     # kept from the previous proposal earn the churn bonus too, on a parallel arc that follows
     # the pair's own arc.
-    ub, coef = arr["ub"][keys], arr["coef"][keys]
+    coef = arr["coef"][keys]
+    # A pair carries at most what the line needs and its resource (or pool) holds.
+    ub = np.minimum(
+        np.asarray(p.need, dtype=np.int64)[arr["line"][keys]], caps_arr[arr["res"][keys]]
+    )
+    ub = np.where(arr["ub"][keys] == 1, np.minimum(ub, 1), ub)  # a visit: one worker
     kept = np.minimum(arr["keep"][keys], ub)
     has = kept > 0
     per = 1 + has.astype(np.int64)
@@ -109,4 +134,60 @@ def solve_flow(
     alloc: Alloc = {}
     for k, f in zip(k_pair[flows > 0].tolist(), flows[flows > 0].tolist(), strict=True):
         alloc[k] = alloc.get(k, 0) + int(f)
+    for pool in pools:
+        _hand_out(pool, alloc, caps)
     return alloc
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """Interchangeable money offers: `keys[n]` are fund `funds[n]`'s pairs, line by line, in
+    the same line order for every fund."""
+
+    funds: list[int]
+    keys: list[list[int]]
+
+
+def _interchangeable(p: Prepared, keys: npt.NDArray[np.int64], resources: list[int]) -> list[Pool]:
+    """Pools of two or more money offers with the same pairs (lines and scores) and nothing
+    kept from a previous proposal on them."""
+    arr = p.pair_arrays()
+    money = np.zeros(len(p.res), dtype=np.bool_)
+    money[[j for j in resources if p.res[j].kind == OfferKind.MONEY]] = True
+    keys = keys[money[arr["res"][keys]]]
+    if not len(keys):
+        return []
+    keys = keys[np.argsort(arr["res"][keys], kind="stable")]  # by fund, lines in order
+    funds, starts = np.unique(arr["res"][keys], return_index=True)
+    by_shape: dict[bytes, list[tuple[int, list[int]]]] = {}
+    for j, run in zip(funds.tolist(), np.split(keys, starts[1:]), strict=True):
+        if arr["keep"][run].any():
+            continue
+        shape = arr["line"][run].tobytes() + b"|" + arr["coef"][run].tobytes()
+        by_shape.setdefault(shape, []).append((j, run.tolist()))
+    return [
+        Pool([j for j, _ in members], [ks for _, ks in members])
+        for members in by_shape.values()
+        if len(members) > 1
+    ]
+
+
+def _hand_out(pool: Pool, alloc: Alloc, caps: list[int]) -> None:
+    """Move the flow on the pool's node (on the first fund's pairs) to its funds: each fund
+    in turn, lines in order, so that a line is split only where a fund runs out."""
+    lead = pool.keys[0]
+    flows = [(n, alloc.pop(k)) for n, k in enumerate(lead) if k in alloc]
+    left = [caps[j] for j in pool.funds]
+    m = 0
+    for n, units in flows:
+        while units > 0:
+            if m >= len(left):
+                raise AssertionError("a pool gave more than its funds hold")
+            take = min(units, left[m])
+            if take:
+                k = pool.keys[m][n]
+                alloc[k] = alloc.get(k, 0) + take
+                left[m] -= take
+                units -= take
+            if left[m] == 0:
+                m += 1

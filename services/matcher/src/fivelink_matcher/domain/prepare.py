@@ -155,6 +155,22 @@ class Prepared:
         return self._arrays
 
 
+def _money_leads(money: npt.NDArray[np.bool_], pi: IntArray, pj: IntArray) -> IntArray:
+    """For each resource, the first money offer with the same eligible lines (itself if none
+    or not money). `pi`, `pj`: the eligible pairs, in line order."""
+    lead: IntArray = np.arange(len(money), dtype=np.int64)
+    of_money = money[pj]
+    if not of_money.any():
+        return lead
+    order = np.argsort(pj[of_money], kind="stable")  # by offer; lines stay in order
+    mj, mi = pj[of_money][order], pi[of_money][order]
+    offers, starts = np.unique(mj, return_index=True)
+    first: dict[bytes, int] = {}
+    for j, run in zip(offers.tolist(), np.split(mi, starts[1:]), strict=True):
+        lead[j] = first.setdefault(run.tobytes(), j)
+    return lead
+
+
 def _pair_hash(line_ids: list[str], offer_ids: list[str], i: IntArray, j: IntArray) -> FloatArray:
     """A stable pseudo-random number in [0, 1) for each pair (i[k], j[k]): the same on every
     run and machine. Each id is hashed once (CRC-32); a pair's two hashes are mixed with
@@ -263,8 +279,14 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
     points = value[pi] - travel + np.where(cont, w.continuity, 0.0)
     goods_pair = ~visit[pi]
     if goods_pair.any():
+        # Money offers with the same eligible lines score the same on each (money does not
+        # travel): they share the first one's tie-break, so that the flow can pool them.
+        lead = _money_leads(money, pi, pj)
         h = _pair_hash(
-            [x.line_id for x in lines], [r.offer_id for r in res], pi[goods_pair], pj[goods_pair]
+            [x.line_id for x in lines],
+            [r.offer_id for r in res],
+            pi[goods_pair],
+            lead[pj[goods_pair]],
         )
         points[goods_pair] *= 1.0 - TIE_BREAK * h
     coef = np.rint(points * PSCALE / full_a[pi])

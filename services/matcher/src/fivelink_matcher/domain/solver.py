@@ -145,8 +145,9 @@ def _collector_paused() -> Iterator[None]:
 
     A solve allocates a few hundred thousand short-lived objects and no reference cycles;
     the collector's passes over them took about 6 % of a flow solve (p50 0.398 s against
-    0.375 s at 2,000 lines, measured interleaved in one process). Reference counting still frees everything at once, and the
-    collector runs again afterwards (it is left on if another thread turned it back on).
+    0.375 s at 2,000 lines, measured interleaved in one process). Reference counting still
+    frees everything at once, and the collector runs again afterwards (it is left on if
+    another thread turned it back on).
     """
     was_enabled = gc.isenabled()
     gc.disable()
