@@ -36,3 +36,7 @@ def test_a_tiny_model_teaches_nothing() -> None:
     b = Budget()
     b.learn_lp_build(10, 1.0)  # overheads, not the machine
     assert b.speed == SPEED_PRIOR
+
+
+def test_a_share_of_the_limit_is_kept_free() -> None:
+    assert Budget(limit_s=5.0).finish_s(1_000, 0.0) > Budget(limit_s=1.0).finish_s(1_000, 0.0)

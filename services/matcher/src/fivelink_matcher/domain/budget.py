@@ -25,6 +25,9 @@ FINAL_FLOW_MARGIN = 1.25
 #: A fixed margin: CP-SAT stopping after its limit (up to 0.03 s measured with 2 workers),
 #: merging and the solution object.
 FINISH_MARGIN_S = 0.05
+#: A share of the time limit kept free, for what the estimates miss (load changes while a
+#: solve runs): the limit is a promise, the solvers' own limits are not.
+LIMIT_MARGIN = 0.02
 #: Speed factor before anything was measured: assume a machine a quarter slower.
 SPEED_PRIOR = 1.25
 #: The least time worth handing to CP-SAT's search once its model is built.
@@ -35,6 +38,7 @@ MIN_SEARCH_S = 0.05
 class Budget:
     """Estimates for one solve; `learn_lp_build` updates the speed factor."""
 
+    limit_s: float = 0.0  # the solve's time limit
     speed: float = SPEED_PRIOR
 
     def lp_s(self, pairs: int) -> float:
@@ -47,7 +51,8 @@ class Budget:
     def finish_s(self, lines: int, final_flow_s: float) -> float:
         """The final flow (as long as a measured one) and the explanations."""
         explain = FINISH_S_PER_LINE * lines * self.speed
-        return FINISH_MARGIN_S + FINAL_FLOW_MARGIN * final_flow_s + explain
+        margin = FINISH_MARGIN_S + LIMIT_MARGIN * self.limit_s
+        return margin + FINAL_FLOW_MARGIN * final_flow_s + explain
 
     def learn_lp_build(self, pairs: int, seconds: float) -> None:
         """Take the speed factor from how long the LP model took to build."""

@@ -172,7 +172,7 @@ def _solve(problem: Problem, config: SolverConfig, t0: float) -> Solution:
     parts = _partition(p)
     fallback = False
     clock_bound = False  # whether a wall-clock limit decided anything
-    budget = Budget()
+    budget = Budget(limit_s=config.time_limit_s)
 
     # Step 1: how much stock lines outside bundles would take (exact if there is no coupling).
     flow_lines = parts.flow_lines + parts.bundle_transport
