@@ -14,13 +14,12 @@ third of its pairs, and the network about as much smaller.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
-
-from fivelink_shared.events import OfferKind
 
 from .alloc import Alloc
 from .prepare import Prepared
@@ -149,26 +148,25 @@ class Pool:
 
 
 def _interchangeable(p: Prepared, keys: npt.NDArray[np.int64], resources: list[int]) -> list[Pool]:
-    """Pools of two or more money offers with the same pairs (lines and scores) and nothing
-    kept from a previous proposal on them."""
+    """Pools of two or more of `resources` with one money lead (the same eligible lines, so
+    the same scores: see `Prepared.money_lead`) and nothing kept on them from a previous
+    proposal, each fund with its pairs among `keys`."""
     arr = p.pair_arrays()
-    money = np.zeros(len(p.res), dtype=np.bool_)
-    money[[j for j in resources if p.res[j].kind == OfferKind.MONEY]] = True
-    keys = keys[money[arr["res"][keys]]]
+    lead = p.money_lead
+    shared = np.bincount(lead[resources], minlength=len(p.res)) > 1
+    candidate = np.zeros(len(p.res), dtype=np.bool_)
+    candidate[resources] = shared[lead[resources]]
+    keys = keys[candidate[arr["res"][keys]]]
     if not len(keys):
         return []
     keys = keys[np.argsort(arr["res"][keys], kind="stable")]  # by fund, lines in order
     funds, starts = np.unique(arr["res"][keys], return_index=True)
-    by_shape: dict[bytes, list[tuple[int, list[int]]]] = {}
+    members: dict[int, list[tuple[int, list[int]]]] = defaultdict(list)
     for j, run in zip(funds.tolist(), np.split(keys, starts[1:]), strict=True):
-        if arr["keep"][run].any():
-            continue
-        shape = arr["line"][run].tobytes() + b"|" + arr["coef"][run].tobytes()
-        by_shape.setdefault(shape, []).append((j, run.tolist()))
+        if not arr["keep"][run].any():
+            members[int(lead[j])].append((j, run.tolist()))
     return [
-        Pool([j for j, _ in members], [ks for _, ks in members])
-        for members in by_shape.values()
-        if len(members) > 1
+        Pool([j for j, _ in ms], [ks for _, ks in ms]) for ms in members.values() if len(ms) > 1
     ]
 
 

@@ -68,9 +68,9 @@ PAIR_COLUMNS = ("line", "res", "km", "ub", "coef", "continuity", "keep", "keep_b
 class PairTable:
     """The eligible pairs as columns; a `Pair` object is built the first time it is read.
 
-    A county has a few hundred thousand pairs, the solvers read the columns (`arrays`), and
-    the rest of a solve reads few pairs one by one: building them all up front was most of
-    a flow solve's time.
+    A county has a few hundred thousand pairs, the solvers read the columns (`column`,
+    `Prepared.pair_arrays`), and the rest of a solve reads few pairs one by one: building
+    them all up front was a third of a flow solve's time.
     """
 
     __slots__ = ("_arrays", "_cols", "_memo")
@@ -127,6 +127,9 @@ class Prepared:
     no_pair: dict[int, tuple[Stage, str]]  # lines without any eligible pair, and why
     fixed: list[tuple[Fixed, int | None, int | None]]
     bundles: dict[str, list[int]]
+    #: for each resource, the first money offer with the same eligible lines (itself when
+    #: there is none, and for goods and people): offers with one lead are interchangeable
+    money_lead: IntArray
     groups: list[FairGroup] = field(default_factory=list)
     group_of: dict[int, int] = field(default_factory=dict)
     _arrays: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)
@@ -278,10 +281,10 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
     cont = lw[pi] == rw[pj]
     points = value[pi] - travel + np.where(cont, w.continuity, 0.0)
     goods_pair = ~visit[pi]
+    # Money offers with the same eligible lines score the same on each (money does not
+    # travel): they share the first one's tie-break, so that the flow can pool them.
+    lead = _money_leads(money, pi, pj)
     if goods_pair.any():
-        # Money offers with the same eligible lines score the same on each (money does not
-        # travel): they share the first one's tie-break, so that the flow can pool them.
-        lead = _money_leads(money, pi, pj)
         h = _pair_hash(
             [x.line_id for x in lines],
             [r.offer_id for r in res],
@@ -360,7 +363,7 @@ def prepare(problem: Problem, config: SolverConfig) -> Prepared:
 
     prep = Prepared(
         problem, config, lines, res, prio, full, need, hours, cap, worker, caseload,
-        pairs, line_pairs, res_pairs, no_pair, fixed, dict(bundles),
+        pairs, line_pairs, res_pairs, no_pair, fixed, dict(bundles), lead,
     )  # fmt: skip
     return prep
 
