@@ -40,6 +40,9 @@ def test_case_offer_match_accept_deliver_seen_by_all(sign_in: Callable[..., User
     worker.wait_for("/ui/worker", f'{card}[data-status="proposed"]', what="the proposal")
     worker.shot("06-worker-inbox-proposed-phone")
     assert str(amount) in text_of(worker.page, card)
+    # why it was proposed, in the page's language, from the matcher's score terms
+    why = text_of(worker.page, f"{card} p.why")
+    assert why.startswith("优先级 ") and "offer" not in why, why
     worker.page.click(f"{card} button.accept")
     worker.page.wait_for_url("**/ui/worker?notice=accepted")
     worker.wait_for("/ui/worker", f'{card}[data-status="accepted"]', what="the acceptance")

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from fivelink_intake.web.why import terms_of
 from fivelink_shared.events import DeclineReason, Region, ResponseKind
 
 
@@ -45,7 +46,8 @@ class Assignment(BaseModel):
     urgency: str = "normal"
     offer_kind: str = ""
     region: Region
-    summary: str = ""
+    summary: str = ""  # the matcher's English summary; pages show `terms` and `binding`
+    terms: dict[str, float] = Field(default_factory=dict)
     solver: str = ""
     binding: tuple[str, ...] = ()
     decline_reason: str | None = None
@@ -63,6 +65,7 @@ class Assignment(BaseModel):
                 "offer_kind": event.get("offer_kind", ""),
                 "region": event.get("region") or {"county": doc["county"]},
                 "summary": explanation.get("summary", ""),
+                "terms": terms_of(explanation),
                 "solver": explanation.get("solver", ""),
                 "binding": tuple(explanation.get("binding", ())),
             }

@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from fivelink_intake.domain.access import Forbidden
 from fivelink_intake.service import Conflict, NotFound, Unprocessable
-from fivelink_intake.web import i18n
+from fivelink_intake.web import i18n, why
 from fivelink_intake.web.clients import Refused, Unavailable
 from fivelink_intake.web.context import web_context
 from fivelink_intake.web.forms import Submitted
@@ -76,6 +76,9 @@ def render(
         "errors": {},
         "values": Submitted(),
         "new_key": uuid.uuid4().hex,
+        # why an assignment was proposed, in the page language (see why.py)
+        "why": lambda terms: why.joined(why.reasons(terms, t)),
+        "bound": lambda binding: why.joined(why.bindings(binding, t)),
         **(context or {}),
     }
     response = TEMPLATES.TemplateResponse(request, template, values, status_code=status_code)

@@ -21,6 +21,7 @@ from fivelink_intake.web.common import CHOICES, posted, submitted, user_of
 from fivelink_intake.web.context import WebContext, web_context
 from fivelink_intake.web.render import PageRoute, render, translator
 from fivelink_intake.web.reports import supervisor_table
+from fivelink_intake.web.why import terms_of
 from fivelink_shared.events import DeclineReason, NeedType, OfferKind, ResponseKind
 
 router = APIRouter(prefix="/supervisor", route_class=PageRoute)
@@ -174,7 +175,11 @@ async def what_if(request: Request) -> Response:
             request, {"values": submitted(items), "errors": errors, "whatif_open": True}, 422
         )
     result: WhatIfResult = await web.matcher.what_if(user.county, [offer.as_offer(user.county)])
-    added = [a for a in result.assignments if str(a.get("offer_id", "")).startswith("what-if-")]
+    added = [
+        {**a, "terms": terms_of(a.get("explanation", {}))}
+        for a in result.assignments
+        if str(a.get("offer_id", "")).startswith("what-if-")
+    ]
     return await _dashboard(
         request,
         {"values": submitted(items), "whatif": result, "whatif_added": added, "whatif_open": True},
