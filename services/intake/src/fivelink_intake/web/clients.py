@@ -46,8 +46,7 @@ class Assignment(BaseModel):
     urgency: str = "normal"
     offer_kind: str = ""
     region: Region
-    summary: str = ""  # the matcher's English summary; pages show `terms` and `binding`
-    terms: dict[str, float] = Field(default_factory=dict)
+    terms: dict[str, float] = Field(default_factory=dict)  # shown with why.py, not the summary
     solver: str = ""
     binding: tuple[str, ...] = ()
     decline_reason: str | None = None
@@ -64,7 +63,6 @@ class Assignment(BaseModel):
                 "urgency": event.get("urgency", "normal"),
                 "offer_kind": event.get("offer_kind", ""),
                 "region": event.get("region") or {"county": doc["county"]},
-                "summary": explanation.get("summary", ""),
                 "terms": terms_of(explanation),
                 "solver": explanation.get("solver", ""),
                 "binding": tuple(explanation.get("binding", ())),
