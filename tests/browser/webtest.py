@@ -47,6 +47,16 @@ class User:
             time.sleep(1.0)
         raise AssertionError(f"{what or selector} not on {path} within {timeout}s")
 
+    def wait_gone(self, path: str, selector: str, timeout: float = 60.0, what: str = "") -> None:
+        """Reload ``path`` until ``selector`` is no longer on the page."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.go(path)
+            if not self.page.locator(selector).count():
+                return
+            time.sleep(1.0)
+        raise AssertionError(f"{what or selector} still on {path} after {timeout}s")
+
 
 def text_of(page: Page, selector: str) -> str:
     return re.sub(r"\s+", " ", page.locator(selector).first.inner_text()).strip()
