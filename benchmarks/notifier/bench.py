@@ -124,7 +124,7 @@ async def pipeline(stack: infra.Stack, receivers: list[Receiver], n: int) -> dic
     run = uuid.uuid4().hex[:8]
     county = "159999"
     orgs = [f"org-bench{i}-{run}" for i in range(len(receivers))]
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=stack.service_headers()) as http:
         for org, r in zip(orgs, receivers, strict=True):
             resp = await http.post(
                 f"{stack.url('notifier')}/v1/subscriptions",

@@ -1,0 +1,36 @@
+"""The notifier benchmark still runs against the real stack (a small burst), so that the
+script recorded in docs/notifier.md cannot rot unnoticed."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from fivelink_cli import infra
+
+BENCH = Path(__file__).parents[2] / "benchmarks" / "notifier" / "bench.py"
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("notifier_bench", BENCH)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["notifier_bench"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_a_small_burst_goes_through_the_whole_path(stack: infra.Stack) -> None:
+    bench = _bench()
+    receivers = [bench.Receiver() for _ in range(2)]
+    try:
+        full = await bench.pipeline(stack, receivers, 20)
+        base = await bench.baseline(receivers, 20, 4)
+    finally:
+        for r in receivers:
+            r.stop()
+    # every event arrived (pipeline() exits otherwise), at a measured rate and latency
+    assert full["rate"] > 0 and 0 < full["p50"] <= full["p95"]
+    assert base["rate"] > 0
