@@ -36,7 +36,7 @@ def test_what_if_then_override(sign_in: Callable[..., User]) -> None:
     served = [li.inner_text() for li in page.locator("#whatif-result li").all()]
     mine = [row for row in served if case_id in row]
     assert mine, f"{case_id} not served in the what-if: {result}"
-    assert "优先级" in mine[0], mine[0]  # why, in the page's language
+    assert "优先级" in mine[0] and " 元 → " in mine[0], mine[0]  # in the page's language
     assert page.locator(card).count() == 0  # a what-if publishes nothing
 
     # A real offer for the case: the matcher proposes it; the supervisor overrides it.

@@ -182,5 +182,12 @@ async def what_if(request: Request) -> Response:
     ]
     return await _dashboard(
         request,
-        {"values": submitted(items), "whatif": result, "whatif_added": added, "whatif_open": True},
+        {
+            "values": submitted(items),
+            "whatif": result,
+            "whatif_added": added,
+            # money and goods serve lines in their own unit; a visit's unit is the line's
+            "whatif_unit": "" if offer.kind is OfferKind.PEOPLE else offer.unit,
+            "whatif_open": True,
+        },
     )
