@@ -3,27 +3,13 @@ script recorded in docs/notifier.md cannot rot unnoticed."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
+from bench_scripts import load_bench
 
 from fivelink_cli import infra
 
-BENCH = Path(__file__).parents[2] / "benchmarks" / "notifier" / "bench.py"
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("notifier_bench", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["notifier_bench"] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 async def test_a_small_burst_goes_through_the_whole_path(stack: infra.Stack) -> None:
-    bench = _bench()
+    bench = load_bench("notifier")
     receivers = [bench.Receiver() for _ in range(2)]
     try:
         full = await bench.pipeline(stack, receivers, 20)

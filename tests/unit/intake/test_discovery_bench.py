@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
+from bench_scripts import load_bench
 
 from fivelink_intake.discovery import evaluate, load_rules, parse_batch
 
-BENCH = Path(__file__).parents[3] / "benchmarks" / "discovery" / "bench.py"
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("discovery_bench", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["discovery_bench"] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_small_benchmark_run() -> None:
-    bench = _bench()
+    bench = load_bench("discovery")
     records, truth = bench.generate(800, seed=3)
     signals, errors = parse_batch(bench.to_jsonl(records), "jsonl")
     assert errors == [] and len(signals) == 800
