@@ -345,11 +345,11 @@ MATCHER = Dashboard(
                     "How long has the oldest unmet line of each urgency waited?",
                     (
                         Q(
-                            f"max by (urgency) (fivelink_matcher_unmet_oldest_hours{{{C}}})",
+                            f"max by (urgency) (fivelink_matcher_unmet_oldest_seconds{{{C}}})",
                             "{{urgency}}",
                         ),
                     ),
-                    unit="h",
+                    unit="s",
                 ),
                 Panel(
                     "Assignment changes per minute",

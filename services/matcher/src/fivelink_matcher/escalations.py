@@ -103,7 +103,7 @@ class Escalator:
     def _observe_age(self, county: str, lines: Sequence[Line], now: datetime) -> None:
         for urgency in Urgency:
             ages = [
-                (now - line.opened_at).total_seconds() / 3600
+                (now - line.opened_at).total_seconds()
                 for line in lines
                 if line.urgency is urgency
             ]

@@ -71,8 +71,8 @@ class MatcherMetrics:
             registry=registry,
         )
         self.unmet_oldest = Gauge(
-            "fivelink_matcher_unmet_oldest_hours",
-            "Age of the oldest unmet line by urgency",
+            "fivelink_matcher_unmet_oldest_seconds",
+            "Age of the oldest unmet line by urgency, in seconds",
             ["county", "urgency"],
             registry=registry,
         )
