@@ -103,9 +103,7 @@ class Escalator:
     def _observe_age(self, county: str, lines: Sequence[Line], now: datetime) -> None:
         for urgency in Urgency:
             ages = [
-                (now - line.opened_at).total_seconds()
-                for line in lines
-                if line.urgency is urgency
+                (now - line.opened_at).total_seconds() for line in lines if line.urgency is urgency
             ]
             self.metrics.unmet_oldest.labels(county, urgency.value).set(max(ages, default=0.0))
 
