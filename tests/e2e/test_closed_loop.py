@@ -14,7 +14,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from smtp_sink import SmtpSink, running_sink
+from waiting import wait_for
 
 from fivelink_cli import infra
 from fivelink_cli.receiver import WebhookReceiver
@@ -50,16 +51,6 @@ def intake_auth() -> dict[str, str]:
     except ImportError:  # intake without bearer tokens
         return {}
     return bearer(role="admin", sub="e2e-closed-loop")
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"not within {timeout}s: {what}")
 
 
 @dataclass

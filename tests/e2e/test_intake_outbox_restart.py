@@ -20,8 +20,8 @@ from intake_support import (
     intake_db,
     need_body,
     topic_events,
-    wait_for,
 )
+from waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 # the stack's own test settings still apply (Stack.service_overrides)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from waiting import wait_for
 
 from fivelink_cli import infra
 from fivelink_cli.receiver import WebhookReceiver
@@ -22,16 +22,6 @@ AUTH = {"Authorization": f"Bearer {issue(role='admin', sub='e2e')}"}
 
 def _consent() -> dict[str, Any]:
     return {"given_by": "self", "given_at": datetime.now(UTC).isoformat(), "purposes": ["matching"]}
-
-
-def wait_for(predicate: Any, timeout: float = 60.0, interval: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 def test_need_and_offer_reach_the_charity_by_webhook(stack: infra.Stack) -> None:

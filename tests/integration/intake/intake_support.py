@@ -7,7 +7,6 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,16 +64,6 @@ def key(prefix: str = "k") -> dict[str, str]:
 
 def intake_db(stack: infra.Stack) -> Any:
     return MongoClient(stack.mongo_url, tz_aware=True)["fivelink_intake"]
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 async def _partitions(bootstrap: str, topic: str) -> list[int]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from waiting import wait_for
 
 from fivelink_cli import infra
 from fivelink_cli.receiver import WebhookReceiver
@@ -55,16 +55,6 @@ def substitute(expr: str, county: str) -> str:
     for name, value in GRAFANA_VARS.items():
         expr = expr.replace(name, value)
     return expr.replace("$county", county)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout:.0f}s")
 
 
 class Prom:
