@@ -9,6 +9,7 @@ unanswered crisis proposal is reminded, then released and re-matched.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -63,6 +64,22 @@ class Loop:
     @property
     def notifier(self) -> str:
         return self.stack.url("notifier")
+
+    @contextlib.contextmanager
+    def charities(
+        self, orgs: list[str], language: str | None = None, **receiver: Any
+    ) -> Iterator[dict[str, WebhookReceiver]]:
+        """A signature-checking webhook receiver for each charity, subscribed; stopped after."""
+        hooks = {o: WebhookReceiver(f"{o}-secret-0123456789", **receiver).start() for o in orgs}
+        extra = {"language": language} if language else {}
+        try:
+            for o in orgs:
+                target = {"url": hooks[o].url, "secret": hooks[o].secret}
+                self.subscribe(o, "charity", "webhook", target, **extra)
+            yield hooks
+        finally:
+            for h in hooks.values():
+                h.stop()
 
     def subscribe(self, party: str, role: str, channel: str, target: dict[str, Any], **kw: Any):
         r = self.http.post(
@@ -331,16 +348,7 @@ def test_decline_rematches_to_another_offer_and_never_reoffers_the_declined_one(
 ) -> None:
     county, run = fresh_county(), uuid.uuid4().hex[:8]
     orgs = [f"org-d1-{run}", f"org-d2-{run}"]
-    hooks = {o: WebhookReceiver(f"{o}-secret-0123456789").start() for o in orgs}
-    try:
-        for o in orgs:
-            loop.subscribe(
-                o,
-                "charity",
-                "webhook",
-                {"url": hooks[o].url, "secret": hooks[o].secret},
-                language="zh",
-            )
+    with loop.charities(orgs, language="zh") as hooks:
         offers = {o: loop.offer(o, county) for o in orgs}
         case_id = loop.need(county, quantity=10)
 
@@ -366,9 +374,6 @@ def test_decline_rematches_to_another_offer_and_never_reoffers_the_declined_one(
         assert [a["offer_id"] for a in loop.assignments(county, case_id)].count(
             offers[declining]
         ) == 1
-    finally:
-        for h in hooks.values():
-            h.stop()
 
 
 # --- delivery guarantees ---------------------------------------------------------------------
@@ -404,12 +409,7 @@ def test_notifier_killed_mid_burst_delivers_each_event_once_per_party(loop: Loop
     """
     county, run = "150225", uuid.uuid4().hex[:8]
     orgs = [f"org-burst{i}-{run}" for i in range(3)]
-    hooks = {o: WebhookReceiver(f"{o}-secret-0123456789", delay_s=0.02).start() for o in orgs}
-    try:
-        for o in orgs:
-            loop.subscribe(
-                o, "charity", "webhook", {"url": hooks[o].url, "secret": hooks[o].secret}
-            )
+    with loop.charities(orgs, delay_s=0.02) as hooks:
         events = [synthetic_proposal(county, orgs[n % 3], n, run) for n in range(200)]
         first, second = events[:100], events[100:]
         publish(loop.stack, topics.ASSIGNMENTS, first)
@@ -427,9 +427,6 @@ def test_notifier_killed_mid_burst_delivers_each_event_once_per_party(loop: Loop
             got = Counter(m["event_id"] for m in hooks[o].messages())
             assert got == {e.event_id: 1 for e in events if e.org_id == o}
         assert during <= len(first) < len(events)
-    finally:
-        for h in hooks.values():
-            h.stop()
 
 
 def test_webhook_failing_three_times_then_ok_has_four_attempts(loop: Loop) -> None:
@@ -541,16 +538,7 @@ def test_escalation_reaches_the_supervisors_of_that_level_and_area(loop: Loop) -
 def test_unanswered_crisis_proposal_is_reminded_then_released_and_rematched(loop: Loop) -> None:
     county, run = fresh_county(), uuid.uuid4().hex[:8]
     orgs = [f"org-s1-{run}", f"org-s2-{run}"]
-    hooks = {o: WebhookReceiver(f"{o}-secret-0123456789").start() for o in orgs}
-    try:
-        for o in orgs:
-            loop.subscribe(
-                o,
-                "charity",
-                "webhook",
-                {"url": hooks[o].url, "secret": hooks[o].secret},
-                language="en",
-            )
+    with loop.charities(orgs, language="en") as hooks:
         offers = {o: loop.offer(o, county) for o in orgs}
         case_id = loop.need(county, quantity=5, urgency="crisis")
         silent = wait_for(
@@ -569,6 +557,3 @@ def test_unanswered_crisis_proposal_is_reminded_then_released_and_rematched(loop
         assert states[offers[silent]]["decline_reason"] == "no_response"
         assert states[offers[other]]["status"] == "proposed"
         assert len(subjects(silent)) == 3  # proposal, one reminder, the release notice
-    finally:
-        for h in hooks.values():
-            h.stop()
